@@ -1,0 +1,43 @@
+/**
+ * Offline render: runs every layer's declarations without an engine, a cloud or credentials
+ * and writes one YAML file per layer. Secrets appear only as the redaction marker.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { dump } from "js-yaml";
+import type { StackConfig } from "../../config/schema";
+import type { Declared } from "../../stacks/core/declared";
+import { mapSecretTexts, redact } from "../../stacks/core/secret-text";
+import { type FetchOptions, loadUpstream } from "../../stacks/core/upstream";
+import { LAYER_SPECS, type LayerSpec, upstreamFor } from "../../stacks/layers";
+import { LAYERS, type LayerName } from "../../config/schema";
+
+/** One YAML document: a manifest, or {type, name, inputs} for other providers' resources. */
+export function toDocument(d: Declared): unknown {
+  if (d.kind === "kubernetes") return mapSecretTexts(d.object, redact);
+  return { type: d.type, name: d.name, inputs: mapSecretTexts(d.inputs, redact) };
+}
+
+export const toYaml = (docs: unknown[]): string => docs.map((doc) => dump(doc, { noRefs: true, lineWidth: -1, quotingType: '"' })).join("---\n");
+
+export interface RenderResult {
+  layer: LayerName;
+  file: string;
+  count: number;
+}
+
+export async function declareAll(config: StackConfig, fetch: FetchOptions, layers: LayerSpec[] = LAYERS.map((l) => LAYER_SPECS[l])) {
+  const upstream = await loadUpstream(upstreamFor(layers), fetch);
+  return layers.map((spec) => ({ spec, declared: spec.declare(config, upstream) }));
+}
+
+export async function render(config: StackConfig, outDir: string, fetch: FetchOptions = {}): Promise<RenderResult[]> {
+  mkdirSync(outDir, { recursive: true });
+  const results: RenderResult[] = [];
+  for (const { spec, declared } of await declareAll(config, fetch)) {
+    const file = join(outDir, `${spec.name}.yaml`);
+    writeFileSync(file, toYaml(declared.map(toDocument)));
+    results.push({ layer: spec.name, file, count: declared.length });
+  }
+  return results;
+}

@@ -1,0 +1,138 @@
+/**
+ * The stack configuration: one zod schema, parsed once before anything is declared.
+ * Keys live under the project namespace in Pulumi.<stack>.yaml (e.g. `prow-ops:cluster`).
+ * Secrets are not part of it: they are read separately with requireSecret.
+ */
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+
+const cidr = z.string().refine(
+  (v) => {
+    if (!ipaddr.isValidCIDR(v)) return false;
+    const [addr] = ipaddr.parseCIDR(v);
+    const network = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(v) : ipaddr.IPv6.networkAddressFromCIDR(v);
+    return network.toString() === addr.toString();
+  },
+  { error: (iss) => `${JSON.stringify(iss.input)} is not a valid CIDR (expected a network address with a prefix length, such as 10.6.0.0/24)` },
+);
+
+const ip = z.string().refine((v) => ipaddr.isValid(v) && ipaddr.IPv4.isValidFourPartDecimal(v), {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a valid IPv4 address (expected four decimal parts such as 129.192.83.117)`,
+});
+
+const k8sVersion = z.string().regex(/^v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a Kubernetes version (expected vMAJOR.MINOR.PATCH such as v1.30.6)` });
+const semverTag = z.string().regex(/^v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a release tag (expected vMAJOR.MINOR.PATCH)` });
+/** A Kubernetes object name (RFC 1123 subdomain). */
+const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)`,
+});
+const hostname = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a DNS host name` });
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: (iss) => `${JSON.stringify(iss.input)} is not an OpenStack UUID` });
+const url = z.url({ protocol: /^https?$/, error: (iss) => `${JSON.stringify(iss.input)} is not an http(s) URL` });
+const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a valid S3 bucket name` });
+const repo = z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a GitHub repository (expected ORG/REPO)` });
+const positiveInt = z.int().min(0);
+
+const machineTemplate = z.strictObject({
+  name: dnsName,
+  flavor: z.string().min(1),
+  image: z.string().min(1),
+  /** Root volume size; omitted means the flavor's ephemeral disk. */
+  rootVolumeGiB: z.int().positive().optional(),
+});
+
+export const openstackSchema = z.strictObject({
+  authUrl: url,
+  region: z.string().min(1),
+  projectName: z.string().min(1),
+  projectId: z.string().regex(/^[0-9a-f]{32}$/, { error: (iss) => `${JSON.stringify(iss.input)} is not an OpenStack project id (32 hex digits)` }),
+  userDomainName: z.string().min(1),
+  /** Name of the cloud in clouds.yaml, as CAPO's identityRef refers to it. */
+  cloudName: z.string().min(1),
+  applicationCredentialName: z.string().min(1),
+  s3Endpoint: url,
+  keypair: z.strictObject({ name: z.string().min(1), publicKey: z.string().startsWith("ssh-").optional() }),
+  buckets: z.strictObject({ logs: bucket, tide: bucket, statusReconciler: bucket }),
+  logRetentionDays: z.int().positive(),
+});
+
+export const clusterSchema = z
+  .strictObject({
+    name: dnsName,
+    namespace: dnsName,
+    kubernetesVersion: k8sVersion,
+    podCIDR: cidr,
+    serviceDomain: hostname.or(z.literal("cluster.local")),
+    subnetCIDR: cidr,
+    allowedCIDRs: z.array(cidr).min(1),
+    externalNetworkId: uuid,
+    dnsNameservers: z.array(ip).min(1),
+    failureDomain: z.string().min(1),
+    sshKeyName: z.string().min(1),
+    kubeletReserved: z.strictObject({ kube: z.string().min(1), system: z.string().min(1) }),
+    bastion: z.strictObject({ enabled: z.boolean(), flavor: z.string().min(1), image: z.string().min(1) }),
+    machineTemplates: z.array(machineTemplate).min(1),
+    controlPlane: z.strictObject({ replicas: z.int().positive().refine((n) => n % 2 === 1, { error: "must be odd (etcd quorum)" }), machineTemplate: dnsName }),
+    workers: z.strictObject({
+      name: dnsName,
+      machineTemplate: dnsName,
+      autoscaler: z.strictObject({ min: positiveInt, max: z.int().positive() }),
+    }),
+    infraNodes: z.strictObject({ name: dnsName, replicas: positiveInt, machineTemplate: dnsName }),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set(c.machineTemplates.map((t) => t.name));
+    const check = (path: (string | number)[], name: string) => {
+      if (!names.has(name)) ctx.addIssue({ code: "custom", path, input: name, message: `${JSON.stringify(name)} is not one of cluster.machineTemplates[].name (${[...names].join(", ")})` });
+    };
+    check(["controlPlane", "machineTemplate"], c.controlPlane.machineTemplate);
+    check(["workers", "machineTemplate"], c.workers.machineTemplate);
+    check(["infraNodes", "machineTemplate"], c.infraNodes.machineTemplate);
+    if (c.workers.autoscaler.min > c.workers.autoscaler.max) {
+      ctx.addIssue({ code: "custom", path: ["workers", "autoscaler", "min"], input: c.workers.autoscaler.min, message: `${c.workers.autoscaler.min} is greater than workers.autoscaler.max (${c.workers.autoscaler.max})` });
+    }
+  });
+
+export const ingressSchema = z.strictObject({
+  loadBalancerIP: ip,
+  replicas: z.int().positive(),
+  acmeEmail: z.email({ error: (iss) => `${JSON.stringify(iss.input)} is not an e-mail address` }),
+});
+
+export const prowSchema = z.strictObject({
+  hostname,
+  imageTag: z.string().regex(/^v\d{8}-[0-9a-f]{7,}$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a Prow image tag (expected vYYYYMMDD-<commit>)` }),
+  labelSyncImage: z.string().min(1),
+  jenkins: z.strictObject({ url, user: z.string().min(1) }),
+  /** Orgs whose webhook is set at org level, and repos with a repo-level webhook. */
+  orgs: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).min(1),
+  repos: z.array(repo),
+});
+
+export const versionsSchema = z.strictObject({
+  clusterApi: semverTag,
+  capo: semverTag,
+  certManager: semverTag,
+  clusterApiOperator: semverTag,
+  calico: semverTag,
+  cloudProviderOpenstack: semverTag,
+  ingressNginx: z.string().regex(/^controller-v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not an ingress-nginx tag (expected controller-vMAJOR.MINOR.PATCH)` }),
+  clusterAutoscaler: semverTag,
+});
+
+export const LAYERS = ["openstack", "github", "capi", "cluster", "cluster-resources", "infra", "prow"] as const;
+export type LayerName = (typeof LAYERS)[number];
+
+export const stackConfigSchema = z.strictObject({
+  openstack: openstackSchema,
+  cluster: clusterSchema,
+  ingress: ingressSchema,
+  prow: prowSchema,
+  versions: versionsSchema,
+  /** Layers this stack declares; a runbook enables them step by step. Default: all. */
+  layers: z.array(z.enum(LAYERS)).optional(),
+  /** Kubeconfig contexts/paths per cluster role are given at run time, not here. */
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type ClusterConfig = StackConfig["cluster"];

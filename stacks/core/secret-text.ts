@@ -1,0 +1,79 @@
+/**
+ * Secrets inside declarations. A layer's plan never sees a secret value: it places
+ * `SecretRef`s (inside `SecretText` templates) where secrets go. The Pulumi program
+ * resolves them to secret Outputs; the offline render replaces them with a marker.
+ */
+
+export const SECRET_NAMES = [
+  "openstackApplicationCredentialId",
+  "openstackApplicationCredentialSecret",
+  "s3AccessKey",
+  "s3SecretKey",
+  "hmacToken",
+  "githubToken",
+  "cherrypickBotToken",
+  "jenkinsToken",
+] as const;
+
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** The fixed marker the offline render writes wherever a secret would be. */
+export const REDACTED = "<redacted:secret>";
+
+export class SecretRef {
+  constructor(readonly name: SecretName) {}
+}
+
+/** A string assembled from literal parts and secrets, e.g. the body of clouds.yaml. */
+export class SecretText {
+  constructor(
+    readonly parts: ReadonlyArray<string | SecretRef>,
+    /** "base64" for Secret.data values: the joined text is encoded after resolution. */
+    readonly encoding?: "base64",
+  ) {}
+
+  base64(): SecretText {
+    return new SecretText(this.parts, "base64");
+  }
+
+  /** The text with every secret looked up (tests use canary values; the program uses Outputs instead). */
+  resolve(lookup: (name: SecretName) => string): string {
+    const text = this.parts.map((p) => (typeof p === "string" ? p : lookup(p.name))).join("");
+    return this.encoding === "base64" ? Buffer.from(text).toString("base64") : text;
+  }
+
+  secretsUsed(): SecretName[] {
+    return this.parts.filter((p): p is SecretRef => p instanceof SecretRef).map((p) => p.name);
+  }
+}
+
+export const secretRef = (name: SecretName): SecretText => new SecretText([new SecretRef(name)]);
+
+/** Tagged template: secretText`id=${secretRef("x")}` keeps the secret parts separate. */
+export function secretText(strings: TemplateStringsArray, ...values: Array<string | SecretText>): SecretText {
+  const parts: Array<string | SecretRef> = [];
+  strings.forEach((literal, i) => {
+    parts.push(literal);
+    const value = values[i];
+    if (value === undefined) return;
+    if (typeof value === "string") parts.push(value);
+    else parts.push(...value.parts);
+  });
+  return new SecretText(parts.filter((p) => p !== ""));
+}
+
+/** Deeply maps every SecretText in a plain JSON-like value. */
+export function mapSecretTexts<T>(value: unknown, fn: (text: SecretText) => T): unknown {
+  if (value instanceof SecretText) return fn(value);
+  if (Array.isArray(value)) return value.map((v) => mapSecretTexts(v, fn));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = mapSecretTexts(v, fn);
+    return out;
+  }
+  return value;
+}
+
+/** The offline form: every secret part becomes the redaction marker. */
+export const redact = (text: SecretText): string =>
+  text.encoding === "base64" ? REDACTED : text.resolve(() => REDACTED);

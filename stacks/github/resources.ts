@@ -1,0 +1,26 @@
+/** The Prow webhook: org-level for the orgs, repo-level for single repositories. */
+import type { StackConfig } from "../../config/schema";
+import type { DeclaredResource } from "../core/declared";
+import { secretRef } from "../core/secret-text";
+
+export const hookUrl = (c: StackConfig) => `https://${c.prow.hostname}/hook`;
+
+const configuration = (c: StackConfig) => ({ url: hookUrl(c), contentType: "json", insecureSsl: false, secret: secretRef("hmacToken") });
+
+export function githubResources(c: StackConfig): DeclaredResource[] {
+  const common = { active: true, events: ["*"], configuration: configuration(c) };
+  return [
+    ...c.prow.orgs.map((org): DeclaredResource => ({
+      kind: "resource",
+      type: "github:index/organizationWebhook:OrganizationWebhook",
+      name: `webhook-${org}`,
+      inputs: common,
+      dependsOn: [],
+      providerKey: org,
+    })),
+    ...c.prow.repos.map((full): DeclaredResource => {
+      const [owner, repository] = full.split("/");
+      return { kind: "resource", type: "github:index/repositoryWebhook:RepositoryWebhook", name: `webhook-${owner}-${repository}`, inputs: { repository, ...common }, dependsOn: [], providerKey: owner };
+    }),
+  ];
+}
