@@ -120,6 +120,8 @@ export const versionsSchema = z.strictObject({
   clusterAutoscaler: semverTag,
 });
 
+const clusterAccess = z.strictObject({ kubeconfig: z.string().min(1).optional(), context: z.string().min(1).optional() });
+
 export const LAYERS = ["openstack", "github", "capi", "cluster", "cluster-resources", "infra", "prow"] as const;
 export type LayerName = (typeof LAYERS)[number];
 
@@ -131,7 +133,21 @@ export const stackConfigSchema = z.strictObject({
   versions: versionsSchema,
   /** Layers this stack declares; a runbook enables them step by step. Default: all. */
   layers: z.array(z.enum(LAYERS)).optional(),
-  /** Kubeconfig contexts/paths per cluster role are given at run time, not here. */
+  /**
+   * How the Kubernetes layers reach their clusters. Kubeconfig contents may instead be set as
+   * secrets (managementKubeconfig / workloadKubeconfig); without either, the ambient kubeconfig is used.
+   */
+  kubernetes: z
+    .strictObject({
+      management: clusterAccess.optional(),
+      workload: clusterAccess.optional(),
+      /**
+       * Adds pulumi.com/skipAwait to every object. Only for API servers without controllers
+       * (the integration test bed); production waits for readiness.
+       */
+      skipAwait: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -31,13 +31,13 @@ export async function declareAll(config: StackConfig, fetch: FetchOptions, layer
   return layers.map((spec) => ({ spec, declared: spec.declare(config, upstream) }));
 }
 
+/** Everything is declared before the first file is written: a failure leaves no partial output. */
 export async function render(config: StackConfig, outDir: string, fetch: FetchOptions = {}): Promise<RenderResult[]> {
+  const layers = await declareAll(config, fetch);
   mkdirSync(outDir, { recursive: true });
-  const results: RenderResult[] = [];
-  for (const { spec, declared } of await declareAll(config, fetch)) {
+  return layers.map(({ spec, declared }) => {
     const file = join(outDir, `${spec.name}.yaml`);
     writeFileSync(file, toYaml(declared.map(toDocument)));
-    results.push({ layer: spec.name, file, count: declared.length });
-  }
-  return results;
+    return { layer: spec.name, file, count: declared.length };
+  });
 }

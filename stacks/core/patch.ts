@@ -3,11 +3,21 @@
  * so that every patched object is visible offline and tested.
  */
 import type { KubeObject } from "./declared";
+import { SecretText } from "./secret-text";
 
 type Json = Record<string, unknown>;
 
-/** A deep copy, so that patches never change the cached upstream objects. */
-export const clone = <T>(value: T): T => structuredClone(value);
+/**
+ * A deep copy, so that patches never change the cached upstream objects. SecretText leaves
+ * are immutable and kept as they are (structuredClone would strip their class).
+ */
+export function clone<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(clone) as T;
+  if (value === null || typeof value !== "object" || value instanceof SecretText) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = clone(v);
+  return out as T;
+}
 
 export function podSpecOf(o: KubeObject): Json | undefined {
   const spec = o.spec as Json | undefined;

@@ -13,6 +13,8 @@ export const SECRET_NAMES = [
   "githubToken",
   "cherrypickBotToken",
   "jenkinsToken",
+  "managementKubeconfig",
+  "workloadKubeconfig",
 ] as const;
 
 export type SecretName = (typeof SECRET_NAMES)[number];

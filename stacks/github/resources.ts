@@ -7,9 +7,13 @@ export const hookUrl = (c: StackConfig) => `https://${c.prow.hostname}/hook`;
 
 const configuration = (c: StackConfig) => ({ url: hookUrl(c), contentType: "json", insecureSsl: false, secret: secretRef("hmacToken") });
 
+/** The HMAC token Prow validates webhooks with: 20 random bytes, used as hex (as `openssl rand -hex 20`). */
+export const HMAC_TOKEN = "hmac-token";
+
 export function githubResources(c: StackConfig): DeclaredResource[] {
   const common = { active: true, events: ["*"], configuration: configuration(c) };
   return [
+    { kind: "resource", type: "random:index/randomId:RandomId", name: HMAC_TOKEN, inputs: { byteLength: 20 }, dependsOn: [], outputs: ["hex"] },
     ...c.prow.orgs.map((org): DeclaredResource => ({
       kind: "resource",
       type: "github:index/organizationWebhook:OrganizationWebhook",

@@ -1,0 +1,66 @@
+/**
+ * The Pulumi program: the validated config, then each enabled layer as a component, in
+ * dependency order. The same function runs under `pulumi up` (stacks/index.ts) and under
+ * prow-ops through the Automation API.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig, projectValues } from "../../config/load";
+import type { StackConfig } from "../../config/schema";
+import { SECRET_NAMES } from "../core/secret-text";
+import { type FetchOptions, loadUpstream } from "../core/upstream";
+import { enabledLayers, upstreamFor } from "../layers";
+import { Layer } from "./layer";
+import { kubernetesProvider } from "./providers";
+import { resourceClasses } from "./classes";
+import { Secrets } from "./secrets";
+import { githubProviders } from "./github";
+
+/** Reads the stack config from the engine and validates it: nothing is declared if it is invalid. */
+export function runtimeConfig(): StackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(projectValues(pulumi.runtime.allConfig()))) {
+    if ((SECRET_NAMES as readonly string[]).includes(key)) continue;
+    try {
+      raw[key] = JSON.parse(value as string);
+    } catch {
+      raw[key] = value;
+    }
+  }
+  return parseStackConfig(raw, `the configuration of stack ${pulumi.getStack()}`);
+}
+
+export async function program(fetch: FetchOptions = {}): Promise<Record<string, unknown>> {
+  const config = runtimeConfig();
+  const specs = enabledLayers(config);
+  const upstream = await loadUpstream(upstreamFor(specs), fetch);
+  const layers = new Map<string, Layer>();
+  const secrets = new Secrets((layer, resource, property) => layers.get(layer)?.output(resource, property));
+  const classes = resourceClasses(specs);
+  const kubernetesVersion = require("@pulumi/kubernetes/package.json").version as string;
+  const clusters = {
+    management: specs.some((s) => s.cluster === "management") ? kubernetesProvider("management", config, secrets) : undefined,
+    workload: specs.some((s) => s.cluster === "workload") ? kubernetesProvider("workload", config, secrets) : undefined,
+  };
+  const providers = specs.some((s) => s.name === "github") ? githubProviders(config, secrets) : {};
+
+  let previous: Layer | undefined;
+  for (const spec of specs) {
+    const layer = new Layer(spec.name, {
+      spec,
+      declared: spec.declare(config, upstream),
+      secrets,
+      kubernetes: spec.cluster ? clusters[spec.cluster] : undefined,
+      providers,
+      classes,
+      kubernetesVersion,
+      skipAwait: config.kubernetes?.skipAwait,
+      after: previous ? [previous] : undefined,
+    });
+    layers.set(spec.name, layer);
+    previous = layer;
+  }
+  return {
+    layers: specs.map((s) => s.name),
+    hookUrl: `https://${config.prow.hostname}/hook`,
+  };
+}

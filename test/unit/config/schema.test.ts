@@ -1,0 +1,86 @@
+import { ConfigError } from "../../../stacks/core/errors";
+import { parseStackConfig } from "../../../config/load";
+import { rawProdConfig } from "../../helpers/config";
+
+/** Sets a value at a dotted path like "cluster.allowedCIDRs[0]". */
+function withValue(path: string, value: unknown): Record<string, unknown> {
+  const raw = rawProdConfig();
+  const keys = path.replace(/\[(\d+)\]/g, ".$1").split(".");
+  let node = raw as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) node = node[k] as Record<string, unknown>;
+  const last = keys[keys.length - 1];
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+  return raw;
+}
+
+function errorOf(raw: Record<string, unknown>): string {
+  try {
+    parseStackConfig(raw, "Pulumi.prow.yaml");
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("the config was accepted");
+}
+
+describe("stack config schema", () => {
+  test("GIVEN the production stack file WHEN parsed THEN it is valid and carries the reference values", () => {
+    const c = parseStackConfig(rawProdConfig(), "Pulumi.prow.yaml");
+    expect(c.cluster.kubernetesVersion).toBe("v1.30.6");
+    expect(c.cluster.allowedCIDRs).toEqual(["10.6.0.0/24"]);
+    expect(c.cluster.bastion).toEqual({ enabled: true, flavor: "c1m2", image: "Ubuntu-22.04-jammy" });
+    expect(c.ingress.loadBalancerIP).toBe("129.192.83.117");
+    expect(c.versions.certManager).toBe("v1.16.1");
+  });
+
+  test.each([
+    ["cluster.allowedCIDRs[0]", "10.6.0.0/33", /prow-ops:cluster\.allowedCIDRs\[0\]: "10\.6\.0\.0\/33" is not a valid CIDR/],
+    ["cluster.allowedCIDRs[0]", "10.6.0.1/24", /cluster\.allowedCIDRs\[0\]: "10\.6\.0\.1\/24" is not a valid CIDR/],
+    ["cluster.podCIDR", "192.168.0.0", /cluster\.podCIDR: "192\.168\.0\.0" is not a valid CIDR/],
+    ["cluster.subnetCIDR", "banana", /cluster\.subnetCIDR: "banana" is not a valid CIDR/],
+    ["cluster.kubernetesVersion", "1.30.6", /cluster\.kubernetesVersion: "1\.30\.6" is not a Kubernetes version \(expected vMAJOR\.MINOR\.PATCH/],
+    ["cluster.externalNetworkId", "internet", /cluster\.externalNetworkId: "internet" is not an OpenStack UUID/],
+    ["cluster.dnsNameservers[0]", "8.8.8", /cluster\.dnsNameservers\[0\]: "8\.8\.8" is not a valid IPv4 address/],
+    ["cluster.name", "Prow_Cluster", /cluster\.name: "Prow_Cluster" is not a valid Kubernetes name/],
+    ["cluster.controlPlane.replicas", 2, /cluster\.controlPlane\.replicas: must be odd/],
+    ["cluster.workers.autoscaler.min", 6, /cluster\.workers\.autoscaler\.min: 6 is greater than workers\.autoscaler\.max \(5\)/],
+    ["cluster.workers.machineTemplate", "prow-worker-v9", /cluster\.workers\.machineTemplate: "prow-worker-v9" is not one of cluster\.machineTemplates\[\]\.name/],
+    ["cluster.machineTemplates[0].rootVolumeGiB", -1, /cluster\.machineTemplates\[0\]\.rootVolumeGiB/],
+    ["cluster.allowedCIDRs", [], /cluster\.allowedCIDRs/],
+    ["cluster.bastion.enabled", "yes", /cluster\.bastion\.enabled: .*boolean/],
+    ["ingress.loadBalancerIP", "129.192.83.300", /ingress\.loadBalancerIP: "129\.192\.83\.300" is not a valid IPv4 address/],
+    ["ingress.acmeEmail", "nobody", /ingress\.acmeEmail: "nobody" is not an e-mail address/],
+    ["prow.hostname", "prow", /prow\.hostname: "prow" is not a DNS host name/],
+    ["prow.imageTag", "latest", /prow\.imageTag: "latest" is not a Prow image tag/],
+    ["prow.jenkins.url", "jenkins.nordix.org", /prow\.jenkins\.url: "jenkins\.nordix\.org" is not an http\(s\) URL/],
+    ["prow.repos[0]", "metal3-dev-tools", /prow\.repos\[0\]: "metal3-dev-tools" is not a GitHub repository \(expected ORG\/REPO\)/],
+    ["openstack.projectId", "EST_Metal3_CI", /openstack\.projectId: "EST_Metal3_CI" is not an OpenStack project id/],
+    ["openstack.buckets.logs", "Prow_Logs", /openstack\.buckets\.logs: "Prow_Logs" is not a valid S3 bucket name/],
+    ["openstack.logRetentionDays", 0, /openstack\.logRetentionDays/],
+    ["versions.clusterApi", "1.8.5", /versions\.clusterApi: "1\.8\.5" is not a release tag/],
+    ["versions.ingressNginx", "v1.10.4", /versions\.ingressNginx: "v1\.10\.4" is not an ingress-nginx tag/],
+    ["layers", ["prow", "gitlab"], /layers\[1\]/],
+  ])("GIVEN %s = %j WHEN parsed THEN it is refused naming the key and the value", (path, value, expected) => {
+    expect(errorOf(withValue(path, value))).toMatch(expected);
+  });
+
+  test("GIVEN a missing required key WHEN parsed THEN the message names it as required", () => {
+    expect(errorOf(withValue("cluster.kubernetesVersion", undefined))).toMatch(/prow-ops:cluster\.kubernetesVersion: is required/);
+  });
+
+  test("GIVEN a misspelt key WHEN parsed THEN it is refused as unknown instead of silently ignored", () => {
+    const raw = withValue("cluster.allowedCidrs", ["1.2.3.4/32"]);
+    expect(errorOf(raw)).toMatch(/prow-ops:cluster: unknown key\(s\) "allowedCidrs"/);
+  });
+
+  test("GIVEN several bad values WHEN parsed THEN every one is reported, with how to fix them", () => {
+    const raw = withValue("cluster.kubernetesVersion", "latest");
+    (raw.ingress as Record<string, unknown>).loadBalancerIP = "nope";
+    const message = errorOf(raw);
+    expect(message).toMatch(/cluster\.kubernetesVersion/);
+    expect(message).toMatch(/ingress\.loadBalancerIP/);
+    expect(message).toMatch(/pulumi config set --path/);
+    expect(message).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
