@@ -34,7 +34,7 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
   const specs = enabledLayers(config);
   const upstream = await loadUpstream(upstreamFor(specs), fetch);
   const layers = new Map<string, Layer>();
-  const secrets = new Secrets((layer, resource, property) => layers.get(layer)?.output(resource, property));
+  const secrets = new Secrets();
   const classes = resourceClasses(specs);
   const kubernetesVersion = require("@pulumi/kubernetes/package.json").version as string;
   const clusters = {

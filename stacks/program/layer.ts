@@ -44,14 +44,9 @@ export class Layer extends pulumi.ComponentResource {
       const dependsOn = d.dependsOn.map((n) => this.resources.get(n)).filter((r): r is pulumi.CustomResource => r !== undefined);
       const resource = d.kind === "kubernetes" ? this.declareKube(d, args, dependsOn) : this.declareResource(d, args, dependsOn);
       this.resources.set(d.name, resource);
+      args.secrets.register(args.spec.name, d.name, resource);
     }
     this.registerOutputs({ count: args.declared.length });
-  }
-
-  /** An output property of a child, e.g. a created credential's secret. */
-  output(resource: string, property: string): pulumi.Output<string> | undefined {
-    const r = this.resources.get(resource) as unknown as Record<string, pulumi.Output<string>> | undefined;
-    return r?.[property];
   }
 
   private resolve(value: unknown, secrets: Secrets): Record<string, unknown> {

@@ -18,19 +18,26 @@ export const CREATED_BY: Partial<Record<SecretName, [string, string, string]>> =
   hmacToken: ["github", HMAC_TOKEN, "hex"],
 };
 
-export type OutputLookup = (layer: string, resource: string, property: string) => pulumi.Output<string> | undefined;
-
 export class Secrets {
   private readonly config = new pulumi.Config(PROJECT);
   private readonly cache = new Map<SecretName, pulumi.Output<string>>();
+  private readonly created = new Map<string, pulumi.CustomResource>();
 
-  constructor(private readonly created: OutputLookup) {}
+  /** Layers report each resource they create, so later declarations can use its outputs. */
+  register(layer: string, name: string, resource: pulumi.CustomResource): void {
+    this.created.set(`${layer}/${name}`, resource);
+  }
+
+  private createdOutput([layer, name, property]: [string, string, string]): pulumi.Output<string> | undefined {
+    const resource = this.created.get(`${layer}/${name}`) as unknown as Record<string, pulumi.Output<string>> | undefined;
+    return resource?.[property];
+  }
 
   get(name: SecretName): pulumi.Output<string> {
     let value = this.cache.get(name);
     if (!value) {
       const source = CREATED_BY[name];
-      value = this.config.getSecret(name) ?? (source && this.created(...source)) ?? this.config.requireSecret(name);
+      value = this.config.getSecret(name) ?? (source && this.createdOutput(source)) ?? this.config.requireSecret(name);
       value = pulumi.secret(value);
       this.cache.set(name, value);
     }
