@@ -146,6 +146,11 @@ export const stackConfigSchema = z.strictObject({
        * (the integration test bed); production waits for readiness.
        */
       skipAwait: z.boolean().optional(),
+      /**
+       * Overrides every admission webhook's failurePolicy. Only for API servers where no webhook
+       * server can run (the integration test bed); production keeps the manifests' policies.
+       */
+      webhookFailurePolicy: z.enum(["Ignore"]).optional(),
     })
     .optional(),
 });

@@ -8,6 +8,7 @@ import { clusterObjects } from "./cluster/objects";
 import { clusterResourcesObjects } from "./cluster-resources/objects";
 import type { Declared, KubeObject } from "./core/declared";
 import { declareKube } from "./core/order";
+import { setWebhookFailurePolicy } from "./core/patch";
 import type { UpstreamId } from "./core/upstream";
 import { githubResources } from "./github/resources";
 import { infraObjects } from "./infra/objects";
@@ -61,6 +62,14 @@ export const LAYER_SPECS: Record<LayerName, LayerSpec> = {
   infra: { name: "infra", type: "metal3:prow:Infra", cluster: "workload", upstream: ["ingress-nginx"], declare: (c, u) => declareKube(infraObjects(c, u["ingress-nginx"]), crdsServerSide) },
   prow: { name: "prow", type: "metal3:prow:Prow", cluster: "workload", upstream: ["prowjob-crd"], declare: (c, u) => declareKube(prowObjects(c, u["prowjob-crd"]), crdsServerSide) },
 };
+
+/** What a layer declares under this config (test-bed overrides applied to its Kubernetes objects). */
+export function declareLayer(spec: LayerSpec, c: StackConfig, upstream: Upstream): Declared[] {
+  const policy = c.kubernetes?.webhookFailurePolicy;
+  const declared = spec.declare(c, upstream);
+  if (!policy) return declared;
+  return declared.map((d) => (d.kind === "kubernetes" ? { ...d, object: setWebhookFailurePolicy([d.object], policy)[0] } : d));
+}
 
 /** The layers a stack declares, in dependency order. */
 export const enabledLayers = (c: StackConfig): LayerSpec[] => LAYERS.filter((l) => !c.layers || c.layers.includes(l)).map((l) => LAYER_SPECS[l]);

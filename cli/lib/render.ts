@@ -9,7 +9,7 @@ import type { StackConfig } from "../../config/schema";
 import type { Declared } from "../../stacks/core/declared";
 import { mapSecretTexts, redact } from "../../stacks/core/secret-text";
 import { type FetchOptions, loadUpstream } from "../../stacks/core/upstream";
-import { LAYER_SPECS, type LayerSpec, upstreamFor } from "../../stacks/layers";
+import { declareLayer, LAYER_SPECS, type LayerSpec, upstreamFor } from "../../stacks/layers";
 import { LAYERS, type LayerName } from "../../config/schema";
 
 /** One YAML document: a manifest, or {type, name, inputs} for other providers' resources. */
@@ -28,7 +28,7 @@ export interface RenderResult {
 
 export async function declareAll(config: StackConfig, fetch: FetchOptions, layers: LayerSpec[] = LAYERS.map((l) => LAYER_SPECS[l])) {
   const upstream = await loadUpstream(upstreamFor(layers), fetch);
-  return layers.map((spec) => ({ spec, declared: spec.declare(config, upstream) }));
+  return layers.map((spec) => ({ spec, declared: declareLayer(spec, config, upstream) }));
 }
 
 /** Everything is declared before the first file is written: a failure leaves no partial output. */

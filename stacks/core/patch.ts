@@ -141,3 +141,11 @@ export function addCommonLabels(objects: KubeObject[], labels: Record<string, st
     return out;
   });
 }
+
+/** Sets failurePolicy on every webhook of the admission webhook configurations. */
+export const setWebhookFailurePolicy = (objects: KubeObject[], policy: string): KubeObject[] =>
+  patchWhere(objects, isKind("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"), (o) => {
+    const out = clone(o);
+    out.webhooks = ((out.webhooks as Json[]) ?? []).map((w) => ({ ...w, failurePolicy: policy }));
+    return out;
+  });

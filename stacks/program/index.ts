@@ -8,7 +8,7 @@ import { parseStackConfig, projectValues } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import { SECRET_NAMES } from "../core/secret-text";
 import { type FetchOptions, loadUpstream } from "../core/upstream";
-import { enabledLayers, upstreamFor } from "../layers";
+import { declareLayer, enabledLayers, upstreamFor } from "../layers";
 import { Layer } from "./layer";
 import { kubernetesProvider } from "./providers";
 import { resourceClasses } from "./classes";
@@ -47,7 +47,7 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
   for (const spec of specs) {
     const layer = new Layer(spec.name, {
       spec,
-      declared: spec.declare(config, upstream),
+      declared: declareLayer(spec, config, upstream),
       secrets,
       kubernetes: spec.cluster ? clusters[spec.cluster] : undefined,
       providers,
