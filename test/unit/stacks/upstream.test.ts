@@ -12,6 +12,15 @@ const noNetwork = async (url: string): Promise<Buffer> => {
 };
 
 describe("upstream manifests", () => {
+  // These tests choose mirror and download themselves; an ambient mirror must not leak in.
+  const ambientMirror = process.env.PROW_OPS_MIRROR;
+  beforeAll(() => {
+    delete process.env.PROW_OPS_MIRROR;
+  });
+  afterAll(() => {
+    if (ambientMirror !== undefined) process.env.PROW_OPS_MIRROR = ambientMirror;
+  });
+
   test("GIVEN the lock WHEN loaded from the offline copies THEN every entry is found by hash and yields objects", async () => {
     const ids = Object.keys(UPSTREAM_LOCK) as Array<keyof typeof UPSTREAM_LOCK>;
     const out = await loadUpstream(ids, { mirror: MIRROR, cacheDir: tmp(), download: noNetwork });
