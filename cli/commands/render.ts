@@ -1,8 +1,5 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { readStackFile } from "../../config/load";
-import { fromRoot } from "../../stacks/core/paths";
-import { render } from "../lib/render";
 
 export function registerRender(program: Command): void {
   program
@@ -12,6 +9,10 @@ export function registerRender(program: Command): void {
     .option("--mirror <dir>", "folder holding the pinned upstream manifests (any path; matched by sha256); default $PROW_OPS_MIRROR")
     .option("--config <file>", "stack file to read (default Pulumi.<stack>.yaml in the project)")
     .action(async (opts: { out: string; mirror?: string; config?: string }, cmd: Command) => {
+      // Loaded on use: `prow-ops --help` must start fast.
+      const { readStackFile } = await import("../../config/load");
+      const { fromRoot } = await import("../../stacks/core/paths");
+      const { render } = await import("../lib/render");
       const stack = cmd.optsWithGlobals().stack as string;
       const config = readStackFile(opts.config ? resolve(opts.config) : fromRoot(`Pulumi.${stack}.yaml`));
       const results = await render(config, resolve(opts.out), { mirror: opts.mirror });

@@ -3,9 +3,11 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { readFileSync } from "node:fs";
 import { projectValues } from "../../config/load";
+import { projectRoot } from "../../stacks/core/paths";
 import type { StackConfig } from "../../config/schema";
 
-export const PROJECT_ROOT = join(__dirname, "..", "..");
+/** Found by looking for Pulumi.yaml upwards, so the helpers also work compiled (benchmarks). */
+export const PROJECT_ROOT = projectRoot();
 export const SHARED = join(PROJECT_ROOT, "..", "shared");
 export const MIRROR = join(SHARED, "upstream");
 export const PROD_STACK_FILE = join(PROJECT_ROOT, "Pulumi.prow.yaml");

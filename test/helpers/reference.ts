@@ -223,16 +223,25 @@ async function kustomize(kubectl: string, dir: string): Promise<KubeObject[]> {
   return parseManifests(stdout, `kubectl kustomize ${dir}`);
 }
 
+/**
+ * A buildable copy of the reference in `root`: the README's secret files written (canaries) and
+ * every remote resource pointed at its offline copy. Returns the secret files written.
+ */
+export function prepareReferenceTree(root: string): Record<string, string> {
+  copyTree(REFERENCE_DIR, root);
+  const secretFiles = readmeSecretFiles(readFileSync(join(REFERENCE_DIR, "README.md"), "utf8"));
+  const missing = SECRET_FILES.filter((f) => !(f in secretFiles));
+  if (missing.length) throw new Error(`the README no longer creates ${missing.join(", ")}`);
+  for (const [path, content] of Object.entries(secretFiles)) writeFileSync(join(root, path), content);
+  for (const k of KUSTOMIZATIONS) localizeRemoteResources(join(root, k));
+  return secretFiles;
+}
+
 async function build(): Promise<ReferenceBuild> {
   const kubectl = kubectlPath();
   const root = mkdtempSync(join(tmpdir(), "prow-ops-reference-"));
   try {
-    copyTree(REFERENCE_DIR, root);
-    const secretFiles = readmeSecretFiles(readFileSync(join(REFERENCE_DIR, "README.md"), "utf8"));
-    const missing = SECRET_FILES.filter((f) => !(f in secretFiles));
-    if (missing.length) throw new Error(`the README no longer creates ${missing.join(", ")}`);
-    for (const [path, content] of Object.entries(secretFiles)) writeFileSync(join(root, path), content);
-    for (const k of KUSTOMIZATIONS) localizeRemoteResources(join(root, k));
+    const secretFiles = prepareReferenceTree(root);
 
     const kp = join(REFERENCE_DIR, "infra", "kube-prometheus");
     const [built, configMaps] = await Promise.all([
