@@ -38,9 +38,6 @@ const CLOUD_PROVIDER: UpstreamId[] = [
   "csi-cinder-driver",
 ];
 
-/** CRDs are applied server-side: the largest are too big for client-side apply's annotation. */
-const crdsServerSide = { serverSide: (o: KubeObject) => o.kind === "CustomResourceDefinition" };
-
 export const LAYER_SPECS: Record<LayerName, LayerSpec> = {
   openstack: { name: "openstack", type: "metal3:prow:OpenStack", upstream: [], declare: (c) => openstackResources(c) },
   github: { name: "github", type: "metal3:prow:GitHub", upstream: [], declare: (c) => githubResources(c) },
@@ -49,7 +46,7 @@ export const LAYER_SPECS: Record<LayerName, LayerSpec> = {
     type: "metal3:prow:ClusterApi",
     cluster: "management",
     upstream: ["cert-manager", "cluster-api-operator"],
-    declare: (c, u) => declareKube(capiObjects(c, { certManager: u["cert-manager"], operator: u["cluster-api-operator"] }), crdsServerSide),
+    declare: (c, u) => declareKube(capiObjects(c, { certManager: u["cert-manager"], operator: u["cluster-api-operator"] })),
   },
   cluster: { name: "cluster", type: "metal3:prow:Cluster", cluster: "management", upstream: [], declare: (c) => declareKube(clusterObjects(c)) },
   "cluster-resources": {
@@ -57,10 +54,10 @@ export const LAYER_SPECS: Record<LayerName, LayerSpec> = {
     type: "metal3:prow:ClusterResources",
     cluster: "workload",
     upstream: ["calico", ...CLOUD_PROVIDER],
-    declare: (c, u) => declareKube(clusterResourcesObjects(c, { calico: u.calico, cloudProvider: CLOUD_PROVIDER.flatMap((id) => u[id]) }), crdsServerSide),
+    declare: (c, u) => declareKube(clusterResourcesObjects(c, { calico: u.calico, cloudProvider: CLOUD_PROVIDER.flatMap((id) => u[id]) })),
   },
-  infra: { name: "infra", type: "metal3:prow:Infra", cluster: "workload", upstream: ["ingress-nginx"], declare: (c, u) => declareKube(infraObjects(c, u["ingress-nginx"]), crdsServerSide) },
-  prow: { name: "prow", type: "metal3:prow:Prow", cluster: "workload", upstream: ["prowjob-crd"], declare: (c, u) => declareKube(prowObjects(c, u["prowjob-crd"]), crdsServerSide) },
+  infra: { name: "infra", type: "metal3:prow:Infra", cluster: "workload", upstream: ["ingress-nginx"], declare: (c, u) => declareKube(infraObjects(c, u["ingress-nginx"])) },
+  prow: { name: "prow", type: "metal3:prow:Prow", cluster: "workload", upstream: ["prowjob-crd"], declare: (c, u) => declareKube(prowObjects(c, u["prowjob-crd"])) },
 };
 
 /** What a layer declares under this config (test-bed overrides applied to its Kubernetes objects). */

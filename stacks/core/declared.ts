@@ -20,8 +20,6 @@ export interface DeclaredKube {
   readonly object: KubeObject;
   /** Names (within the layer) of declarations this one must follow. */
   readonly dependsOn: readonly string[];
-  /** Apply with server-side apply and a forced field manager (very large objects such as CRDs). */
-  readonly serverSide?: boolean;
 }
 
 /** Any other provider's resource: its type token, name and inputs. */

@@ -35,12 +35,7 @@ const isGuardInfrastructure = (o: KubeObject) =>
   ["CustomResourceDefinition", "Namespace", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"].includes(o.kind) ||
   ["", "apps", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "policy"].includes(groupOf(o.apiVersion));
 
-export interface OrderOptions {
-  /** Declare these objects with server-side apply forced (e.g. very large CRDs). */
-  serverSide?: (o: KubeObject) => boolean;
-}
-
-export function declareKube(objects: KubeObject[], opts: OrderOptions = {}): DeclaredKube[] {
+export function declareKube(objects: KubeObject[]): DeclaredKube[] {
   const names = new Map<KubeObject, string>();
   const seen = new Set<string>();
   for (const o of objects) {
@@ -70,6 +65,6 @@ export function declareKube(objects: KubeObject[], opts: OrderOptions = {}): Dec
     }
     const self = names.get(o) as string;
     deps.delete(self);
-    return { kind: "kubernetes", name: self, object: o, dependsOn: [...deps], ...(opts.serverSide?.(o) ? { serverSide: true } : {}) };
+    return { kind: "kubernetes", name: self, object: o, dependsOn: [...deps] };
   });
 }

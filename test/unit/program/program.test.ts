@@ -49,6 +49,8 @@ describe("the Pulumi program under mocks", () => {
 
   test("THEN the management layers and the workload layers use different explicit providers, the management one with a fixed clusterIdentifier", () => {
     const providers = run.resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+    // Server-side apply for every object: the ProwJob and monitoring CRDs are too large for client-side apply.
+    expect(providers.every((p) => p.inputs.enableServerSideApply === "true" || p.inputs.enableServerSideApply === true)).toBe(true);
     expect(providers.map((p) => [p.name, p.inputs.clusterIdentifier])).toEqual([
       ["management-cluster", "prow-management"],
       ["workload-cluster", "prow-workload"],

@@ -53,9 +53,8 @@ describe("declaration order: one `up`, no 'apply again'", () => {
     expect(done.size).toBe(all.length);
   });
 
-  test("GIVEN the prow layer THEN the ProwJob CRD is applied server-side and Prow objects wait for their namespace", () => {
-    const crd = get("prow", "customresourcedefinition:prowjobs.prow.k8s.io");
-    expect(crd.serverSide).toBe(true);
+  test("GIVEN the prow layer THEN the ProwJob CRD comes before the Prow objects, which wait for their namespace", () => {
+    expect(get("prow", "customresourcedefinition:prowjobs.prow.k8s.io").dependsOn).toEqual([]);
     expect(get("prow", "deployment:prow:hook").dependsOn).toContain("namespace:prow");
   });
 
