@@ -54,6 +54,9 @@ rm -f "$BIN"/pulumi-resource-*   # never leave ambient provider plugins on PATH
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$CACHE/.lock"
   flock 9
+  # leftovers of an interrupted run (safe: we hold the lock)
+  chmod -R u+w "$CACHE"/.work-* 2>/dev/null || true
+  rm -rf "$CACHE"/.work-* "$CACHE"/*.partial.*
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +154,7 @@ ensure_tool() {
     if [ "$rc" -ne 0 ]; then
       echo "---- last lines of $CURRENT_LOG ----" >&2
       tail -n 40 "$CURRENT_LOG" >&2
+      chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$out" "$work"
       die "build failed"
     fi
     for b in "$@"; do [ -x "$out/$b" ] || die "build produced no $b"; done
