@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the integration test-bed toolchain into .tools/ (git-ignored), from Go modules only:
-#   .tools/bin/{pulumi,pulumi-language-nodejs,kube-apiserver,kubectl,etcd,clusterctl}
+#   .tools/bin/{pulumi,pulumi-language-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl}
 #   .tools/pulumi-home/plugins/resource-NAME-vX.Y.Z/  (provider plugins, via `pulumi plugin install --file`)
 #   .tools/env.sh                                      (source it in tests/CI)
 #
@@ -208,6 +208,8 @@ build_kubernetes() {
   done
   "${GOBUILD[@]}" -o "$out/kube-apiserver" -ldflags "$ld" k8s.io/kubernetes/cmd/kube-apiserver
   "${GOBUILD[@]}" -o "$out/kubectl" -ldflags "$ld" k8s.io/kubernetes/cmd/kubectl
+  # Namespace finalization and garbage collection, so a destroy in tests leaves nothing behind.
+  "${GOBUILD[@]}" -o "$out/kube-controller-manager" -ldflags "$ld" k8s.io/kubernetes/cmd/kube-controller-manager
   "$out/kube-apiserver" --version
 }
 
@@ -298,12 +300,12 @@ case "$LANGHOST_SPEC" in
 esac
 
 # 3. Kubernetes control plane and client, etcd, clusterctl
-ensure_tool kubernetes "$KUBERNETES_VERSION" build_kubernetes kube-apiserver kubectl
+ensure_tool kubernetes "$KUBERNETES_VERSION" build_kubernetes kube-apiserver kubectl kube-controller-manager
 ensure_tool etcd "$ETCD_VERSION" build_etcd etcd
 ensure_tool clusterctl "$CLUSTERCTL_VERSION" build_clusterctl clusterctl
 
 # 4. provider plugins at the versions of their npm packages
-for name in kubernetes random openstack github; do
+for name in kubernetes random openstack github command; do
   npm_v=$(npm_version "@pulumi/$name")
   CURRENT_TOOL="provider $name $npm_v"
   spec=$(mapping PROVIDER "$name" "$npm_v")

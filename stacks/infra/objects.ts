@@ -109,7 +109,31 @@ export function kubePrometheusObjects(): KubeObject[] {
   const objects = [...yamlFiles(join(root, "manifests/setup")), ...yamlFiles(join(root, "manifests")), join(root, "prow-rules.yaml")].flatMap(readManifests);
   const key = (o: KubeObject) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
   const last = new Map(objects.map((o) => [key(o), o]));
-  return objects.filter((o) => last.get(key(o)) === o);
+  return patchWhere(
+    objects.filter((o) => last.get(key(o)) === o),
+    named("Deployment", "grafana", "monitoring"),
+    dropRepeatedVolumes,
+  );
+}
+
+/**
+ * The rendered grafana Deployment lists the grafana-dashboard-jobs volume twice; the API server
+ * refuses duplicate volume names, so the repeat (identical to the first) is dropped.
+ */
+export function dropRepeatedVolumes(o: KubeObject): KubeObject {
+  const out = clone(o);
+  const pod = podSpecOf(out) as { volumes?: Array<{ name: string }> };
+  const seen = new Map<string, unknown>();
+  pod.volumes = (pod.volumes ?? []).filter((v) => {
+    const first = seen.get(v.name);
+    if (first === undefined) {
+      seen.set(v.name, v);
+      return true;
+    }
+    if (JSON.stringify(first) !== JSON.stringify(v)) throw new Error(`${o.metadata.name}: two different volumes are named ${v.name}`);
+    return false;
+  });
+  return out;
 }
 
 export const infraObjects = (c: StackConfig, ingressNginx: KubeObject[]): KubeObject[] => [...ingressObjects(c, ingressNginx), ...kubePrometheusObjects()];
