@@ -53,7 +53,7 @@ export function declareKube(objects: KubeObject[]): DeclaredKube[] {
   }
   const guards = webhookGuards(objects, names);
 
-  return objects.map((o) => {
+  return inDependencyOrder(objects.map((o) => {
     const deps = new Set<string>();
     const ns = o.metadata.namespace;
     if (ns && namespaces.has(ns)) deps.add(namespaces.get(ns) as string);
@@ -65,6 +65,32 @@ export function declareKube(objects: KubeObject[]): DeclaredKube[] {
     }
     const self = names.get(o) as string;
     deps.delete(self);
-    return { kind: "kubernetes", name: self, object: o, dependsOn: [...deps] };
-  });
+    return { kind: "kubernetes", name: self, object: o, dependsOn: [...deps] } as DeclaredKube;
+  }));
+}
+
+/**
+ * Orders declarations so that each comes after everything it depends on (stable otherwise):
+ * a resource can only name, as a dependency, a resource that already exists in the program.
+ */
+export function inDependencyOrder<T extends { name: string; dependsOn: readonly string[] }>(declared: T[]): T[] {
+  const byName = new Map(declared.map((d) => [d.name, d]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const out: T[] = [];
+  const visit = (d: T) => {
+    if (done.has(d.name)) return;
+    if (visiting.has(d.name)) throw new Error(`dependency cycle through ${d.name}`);
+    visiting.add(d.name);
+    for (const dep of d.dependsOn) {
+      const target = byName.get(dep);
+      if (!target) throw new Error(`${d.name} depends on ${dep}, which is not declared`);
+      visit(target);
+    }
+    visiting.delete(d.name);
+    done.add(d.name);
+    out.push(d);
+  };
+  for (const d of declared) visit(d);
+  return out;
 }

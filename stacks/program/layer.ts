@@ -41,7 +41,11 @@ export class Layer extends pulumi.ComponentResource {
   constructor(name: string, args: LayerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(args.spec.type, name, {}, { ...opts, dependsOn: args.after });
     for (const d of args.declared) {
-      const dependsOn = d.dependsOn.map((n) => this.resources.get(n)).filter((r): r is pulumi.CustomResource => r !== undefined);
+      const dependsOn = d.dependsOn.map((n) => {
+        const r = this.resources.get(n);
+        if (!r) throw new Error(`${args.spec.name}: ${d.name} depends on ${n}, which is not declared before it`);
+        return r;
+      });
       const resource = d.kind === "kubernetes" ? this.declareKube(d, args, dependsOn) : this.declareResource(d, args, dependsOn);
       this.resources.set(d.name, resource);
       args.secrets.register(args.spec.name, d.name, resource);

@@ -53,6 +53,16 @@ describe("declaration order: one `up`, no 'apply again'", () => {
     expect(done.size).toBe(all.length);
   });
 
+  test("THEN every layer lists each declaration after all of its dependencies, so the program can wire them", () => {
+    for (const [layer, declared] of byLayer) {
+      const seen = new Set<string>();
+      for (const d of declared) {
+        for (const dep of d.dependsOn) expect({ layer, d: d.name, dep, declaredBefore: seen.has(dep) }).toEqual({ layer, d: d.name, dep, declaredBefore: true });
+        seen.add(d.name);
+      }
+    }
+  });
+
   test("GIVEN the prow layer THEN the ProwJob CRD comes before the Prow objects, which wait for their namespace", () => {
     expect(get("prow", "customresourcedefinition:prowjobs.prow.k8s.io").dependsOn).toEqual([]);
     expect(get("prow", "deployment:prow:hook").dependsOn).toContain("namespace:prow");
