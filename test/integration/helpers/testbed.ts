@@ -1,0 +1,106 @@
+/**
+ * The integration test bed: two local control planes (bootstrap/management and workload),
+ * the CRDs a real installation would already have, and a stack on a local file backend
+ * with the passphrase secrets provider.
+ */
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { dump, loadAll } from "js-yaml";
+import { openStack, setSecret, toConfigMap } from "../../../cli/lib/automation";
+import { MIRROR, SHARED, rawProdConfig } from "../../helpers/config";
+import { type ControlPlane, startControlPlane } from "./control-plane";
+import { pulumiEnv, TOOLS } from "./tools";
+
+export const CANARY = {
+  githubToken: "CANARY-it-github-3c1d",
+  cherrypickBotToken: "CANARY-it-cherrypick-77aa",
+  jenkinsToken: "CANARY-it-jenkins-0f0f",
+  hmacToken: "CANARY-it-hmac-5e5e",
+  s3AccessKey: "CANARY-it-s3-access-1b2b",
+  s3SecretKey: "CANARY-it-s3-secret-9a9a",
+  openstackApplicationCredentialId: "CANARY-it-appcred-id-4d4d",
+  openstackApplicationCredentialSecret: "CANARY-it-appcred-secret-8c8c",
+};
+
+/** Applies every CRD document of the given files (server-side: some are very large). */
+export function installCrds(cp: ControlPlane, files: string[]): void {
+  const crds = files.flatMap((f) => (loadAll(readFileSync(f, "utf8")) as Array<{ kind?: string }>).filter((d) => d?.kind === "CustomResourceDefinition"));
+  const path = join(cp.dir, "crds.yaml");
+  writeFileSync(path, crds.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
+  cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path]);
+  cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
+}
+
+const yamlIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => join(dir, f));
+
+/** What `clusterctl init` leaves in a management cluster: the CAPI and CAPO CRDs. */
+export const capiCrdFiles = () => [...yamlIn(join(SHARED, "crds/capi-v1.8.5")), ...yamlIn(join(SHARED, "crds/capo-v0.11.1"))];
+/** cert-manager's CRDs, taken from the pinned release manifest. */
+export const certManagerCrdFile = () => join(MIRROR, "cert-manager-v1.16.1/cert-manager.yaml");
+
+export interface TestBed {
+  management: ControlPlane;
+  workload: ControlPlane;
+  stack: Stack;
+  stateDir: string;
+  config: Record<string, unknown>;
+  setConfig(values: Record<string, unknown>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * No controllers or webhook servers run here, so the stack is configured with the two
+ * test-bed options: skipAwait (Deployments never become ready) and webhookFailurePolicy
+ * Ignore (no webhook pod answers). Production uses neither.
+ */
+export function testConfig(management: ControlPlane, workload: ControlPlane, layers: string[]): Record<string, unknown> {
+  return {
+    ...rawProdConfig(),
+    layers,
+    kubernetes: { management: { kubeconfig: management.kubeconfigPath }, workload: { kubeconfig: workload.kubeconfigPath }, skipAwait: true, webhookFailurePolicy: "Ignore" },
+  };
+}
+
+export async function startTestBed(layers: string[], name = "it"): Promise<TestBed> {
+  const management = await startControlPlane(`${name}-bootstrap`);
+  const workload = await startControlPlane(`${name}-workload`).catch(async (err) => {
+    await management.stop();
+    throw err;
+  });
+  const stateDir = mkdtempSync(join(tmpdir(), "prow-ops-state-"));
+  try {
+    installCrds(management, capiCrdFiles());
+    installCrds(workload, [certManagerCrdFile()]);
+    const stack = await openStack({
+      stackName: name,
+      backendUrl: `file://${stateDir}`,
+      workDir: join(stateDir, "workspace"),
+      pulumiRoot: TOOLS,
+      env: { ...pulumiEnv(), PULUMI_CONFIG_PASSPHRASE: "integration-test-passphrase" },
+      fetch: { mirror: MIRROR, cacheDir: join(stateDir, "manifests") },
+    });
+    const config = testConfig(management, workload, layers);
+    await stack.setAllConfig(toConfigMap(config));
+    for (const [k, v] of Object.entries(CANARY)) await setSecret(stack, k, v);
+    const bed: TestBed = {
+      management,
+      workload,
+      stack,
+      stateDir,
+      config,
+      setConfig: async (values) => {
+        Object.assign(bed.config, values);
+        await stack.setAllConfig(toConfigMap(values));
+      },
+      stop: async () => {
+        await Promise.all([management.stop(), workload.stop()]);
+      },
+    };
+    return bed;
+  } catch (err) {
+    await Promise.all([management.stop(), workload.stop()]);
+    throw err;
+  }
+}
