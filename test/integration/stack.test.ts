@@ -5,33 +5,19 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dump } from "js-yaml";
-import { declareAll } from "../../cli/lib/render";
-import { parseStackConfig } from "../../config/load";
 import type { DeclaredKube } from "../../stacks/core/declared";
-import { mapSecretTexts, type SecretName, type SecretText } from "../../stacks/core/secret-text";
-import { MIRROR } from "../helpers/config";
+import { type BedObject, bedObjects } from "./helpers/objects";
 import { CANARY, startTestBed, type TestBed } from "./helpers/testbed";
 
 const LAYERS = ["capi", "cluster", "cluster-resources", "infra", "prow"];
 
-/** Pulumi sends no null inputs (a null means "unset"); the strict check sends what Pulumi sends. */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
-  return value;
-}
-
 describe("the whole Kubernetes stack against local API servers", () => {
   let bed: TestBed;
-  let objects: Array<{ layer: string; cluster: "management" | "workload"; d: DeclaredKube }>;
+  let objects: BedObject[];
 
   beforeAll(async () => {
     bed = await startTestBed(LAYERS);
-    const config = parseStackConfig(bed.config, "test config");
-    const layers = await declareAll(config, { mirror: MIRROR, cacheDir: join(bed.stateDir, "manifests") });
-    objects = layers
-      .filter((l) => LAYERS.includes(l.spec.name))
-      .flatMap((l) => l.declared.filter((d): d is DeclaredKube => d.kind === "kubernetes").map((d) => ({ layer: l.spec.name, cluster: l.spec.cluster as "management" | "workload", d })));
+    objects = await bedObjects(bed, LAYERS);
   });
   afterAll(async () => {
     await bed?.stop();
@@ -99,9 +85,8 @@ describe("the whole Kubernetes stack against local API servers", () => {
     for (const cluster of ["management", "workload"] as const) {
       for (const kind of ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]) cp(cluster).kubectl(["delete", kind, "--all"]);
     }
-    const resolve = (t: SecretText) => t.resolve((n: SecretName) => (CANARY as Record<string, string>)[n]);
     for (const cluster of ["management", "workload"] as const) {
-      const docs = objects.filter((o) => o.cluster === cluster).map((o) => withoutNulls(mapSecretTexts(o.d.object, resolve)));
+      const docs = objects.filter((o) => o.cluster === cluster).map((o) => o.manifest);
       const file = join(bed.stateDir, `${cluster}-objects.yaml`);
       writeFileSync(file, docs.map((doc) => dump(doc, { noRefs: true, lineWidth: -1 })).join("---\n"));
       cp(cluster).kubectl(["apply", "--server-side", "--dry-run=server", "--validate=strict", "--force-conflicts", "--field-manager=strict-check", "-f", file]);
