@@ -29,8 +29,6 @@ export interface DeclaredResource {
   readonly name: string;
   readonly inputs: Record<string, unknown | SecretText>;
   readonly dependsOn: readonly string[];
-  /** Output properties the program reads (e.g. a created credential's secret). */
-  readonly outputs?: readonly string[];
   /** Selects one of several providers of the same package (e.g. the GitHub owner). */
   readonly providerKey?: string;
 }

@@ -13,7 +13,7 @@ export const HMAC_TOKEN = "hmac-token";
 export function githubResources(c: StackConfig): DeclaredResource[] {
   const common = { active: true, events: ["*"], configuration: configuration(c) };
   return [
-    { kind: "resource", type: "random:index/randomId:RandomId", name: HMAC_TOKEN, inputs: { byteLength: 20 }, dependsOn: [], outputs: ["hex"] },
+    { kind: "resource", type: "random:index/randomId:RandomId", name: HMAC_TOKEN, inputs: { byteLength: 20 }, dependsOn: [] },
     ...c.prow.orgs.map((org): DeclaredResource => ({
       kind: "resource",
       type: "github:index/organizationWebhook:OrganizationWebhook",

@@ -59,10 +59,9 @@ export function openstackResources(c: StackConfig): DeclaredResource[] {
     resource(
       "openstack:identity/applicationCredential:ApplicationCredential",
       APP_CREDENTIAL,
-      { name: o.applicationCredentialName, description: "CAPO and the OpenStack cloud provider of the Prow cluster", region: o.region },
-      { outputs: ["secret"] },
+      { name: o.applicationCredentialName, description: "CAPO and the OpenStack cloud provider of the Prow cluster", region: o.region }
     ),
-    resource("openstack:identity/ec2CredentialV3:Ec2CredentialV3", EC2_CREDENTIAL, { projectId: o.projectId, region: o.region }, { outputs: ["access", "secret"] }),
+    resource("openstack:identity/ec2CredentialV3:Ec2CredentialV3", EC2_CREDENTIAL, { projectId: o.projectId, region: o.region }),
     ...buckets,
     logRetention(c, `bucket-${o.buckets.logs}`),
     ...(o.keypair.publicKey ? [resource("openstack:compute/keypair:Keypair", `keypair-${o.keypair.name}`, { name: o.keypair.name, publicKey: o.keypair.publicKey, region: o.region })] : []),

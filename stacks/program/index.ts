@@ -33,7 +33,6 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
   const config = runtimeConfig();
   const specs = enabledLayers(config);
   const upstream = await loadUpstream(upstreamFor(specs), fetch);
-  const layers = new Map<string, Layer>();
   const secrets = new Secrets();
   const classes = resourceClasses(specs);
   const kubernetesVersion = require("@pulumi/kubernetes/package.json").version as string;
@@ -56,7 +55,6 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
       skipAwait: config.kubernetes?.skipAwait,
       after: previous ? [previous] : undefined,
     });
-    layers.set(spec.name, layer);
     previous = layer;
   }
   return {

@@ -260,12 +260,17 @@ async function build(): Promise<ReferenceBuild> {
   }
 }
 
-let cached: Promise<ReferenceBuild> | undefined;
+/** Runs `make` on the first call only and hands every caller the same promise. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= make();
+    return result;
+  };
+}
+
 /** The reference, built once per test file. */
-export const buildReference = (): Promise<ReferenceBuild> => {
-  cached ??= build();
-  return cached;
-};
+export const buildReference = once(build);
 
 /** What the project declares for the production stack, per layer: Kubernetes objects with every secret resolved to its canary. */
 export interface ProjectBuild {
@@ -288,9 +293,5 @@ async function declareProject(): Promise<ProjectBuild> {
   }
 }
 
-let project: Promise<ProjectBuild> | undefined;
 /** The project's declarations for Pulumi.prow.yaml, computed once per test file. */
-export const buildProject = (): Promise<ProjectBuild> => {
-  project ??= declareProject();
-  return project;
-};
+export const buildProject = once(declareProject);
