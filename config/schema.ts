@@ -54,6 +54,13 @@ export const openstackSchema = z.strictObject({
   keypair: z.strictObject({ name: z.string().min(1), publicKey: z.string().startsWith("ssh-").optional() }),
   buckets: z.strictObject({ logs: bucket, tide: bucket, statusReconciler: bucket }),
   logRetentionDays: z.int().positive(),
+  /**
+   * How the openstack layer's provider authenticates as the operator (not the application
+   * credential it creates): operatorUser with the secret openstackPassword, or a cloud of the
+   * operator's clouds.yaml (operatorCloud, else $OS_CLOUD).
+   */
+  operatorUser: z.string().min(1).optional(),
+  operatorCloud: z.string().min(1).optional(),
 });
 
 export const clusterSchema = z

@@ -15,6 +15,7 @@ export const SECRET_NAMES = [
   "jenkinsToken",
   "managementKubeconfig",
   "workloadKubeconfig",
+  "openstackPassword",
 ] as const;
 
 export type SecretName = (typeof SECRET_NAMES)[number];

@@ -11,12 +11,16 @@ import { secretRef } from "../core/secret-text";
 export const APP_CREDENTIAL = "application-credential";
 export const EC2_CREDENTIAL = "s3-credential";
 
+/** Selects the explicit openstack provider (configured from the stack, stacks/program/openstack.ts). */
+export const OPENSTACK_PROVIDER = "openstack";
+
 const resource = (type: string, name: string, inputs: Record<string, unknown>, extra: Partial<DeclaredResource> = {}): DeclaredResource => ({
   kind: "resource",
   type,
   name,
   inputs,
   dependsOn: [],
+  ...(type.startsWith("openstack:") ? { providerKey: OPENSTACK_PROVIDER } : {}),
   ...extra,
 });
 
@@ -28,20 +32,34 @@ export function lifecycleXml(days: number): string {
 }
 
 /**
- * Swift has no bucket lifecycle; radosgw's S3 API has. The rule is set with s3cmd (as the
- * runbook does); credentials reach it only through the environment, never argv.
+ * An s3cmd call whose keys never reach a command line (where `ps` shows them to every user):
+ * the shell writes them from its environment, with the printf builtin, into a 0600 config
+ * file made for this call, drops them from the environment and removes the file on exit.
  */
+export function s3cmdScript(endpoint: string, args: string): string {
+  const host = new URL(endpoint).host;
+  return [
+    "set -eu",
+    "umask 077",
+    "cfg=$(mktemp)",
+    `trap 'rm -f "$cfg"' EXIT`,
+    `printf '[default]\\naccess_key = %s\\nsecret_key = %s\\nhost_base = ${host}\\nhost_bucket = ${host}\\nuse_https = True\\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" > "$cfg"`,
+    "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY",
+    `s3cmd --config="$cfg" ${args}`,
+  ].join("\n");
+}
+
+/** Swift has no bucket lifecycle; radosgw's S3 API has. The rule is set with s3cmd (as the runbook does). */
 function logRetention(c: StackConfig, bucketResource: string): DeclaredResource {
-  const host = new URL(c.openstack.s3Endpoint).host;
   const bucket = `s3://${c.openstack.buckets.logs}`;
-  const s3cmd = `s3cmd --host=${host} --host-bucket=${host} --access_key="$AWS_ACCESS_KEY_ID" --secret_key="$AWS_SECRET_ACCESS_KEY"`;
+  const setLifecycle = s3cmdScript(c.openstack.s3Endpoint, `setlifecycle /dev/stdin ${bucket}`);
   return resource(
     "command:local:Command",
     "prow-logs-retention",
     {
-      create: `${s3cmd} setlifecycle /dev/stdin ${bucket}`,
-      update: `${s3cmd} setlifecycle /dev/stdin ${bucket}`,
-      delete: `${s3cmd} dellifecycle ${bucket}`,
+      create: setLifecycle,
+      update: setLifecycle,
+      delete: s3cmdScript(c.openstack.s3Endpoint, `dellifecycle ${bucket}`),
       stdin: lifecycleXml(c.openstack.logRetentionDays),
       environment: { AWS_ACCESS_KEY_ID: secretRef("s3AccessKey"), AWS_SECRET_ACCESS_KEY: secretRef("s3SecretKey") },
       triggers: [c.openstack.logRetentionDays, c.openstack.buckets.logs],

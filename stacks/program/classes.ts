@@ -29,7 +29,7 @@ export function resourceClasses(specs: LayerSpec[]): Record<string, ResourceClas
   if (names.has("github")) {
     const github = require("@pulumi/github") as typeof import("@pulumi/github");
     const random = require("@pulumi/random") as typeof import("@pulumi/random");
-    Object.assign(out, byToken([github.OrganizationWebhook, github.RepositoryWebhook, random.RandomId] as unknown as WithToken[]));
+    Object.assign(out, byToken([github.OrganizationWebhook, github.RepositoryWebhook, random.RandomBytes] as unknown as WithToken[]));
   }
   return out;
 }

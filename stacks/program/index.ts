@@ -14,6 +14,8 @@ import { kubernetesProvider } from "./providers";
 import { resourceClasses } from "./classes";
 import { Secrets } from "./secrets";
 import { githubProviders } from "./github";
+import { openstackProvider, operatorAuth } from "./openstack";
+import { OPENSTACK_PROVIDER } from "../openstack/resources";
 
 /** Reads the stack config from the engine and validates it: nothing is declared if it is invalid. */
 export function runtimeConfig(): StackConfig {
@@ -34,13 +36,18 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
   const specs = enabledLayers(config);
   const upstream = await loadUpstream(upstreamFor(specs), fetch);
   const secrets = new Secrets();
+  // Credentials are checked before anything is declared: a missing one touches no resource.
+  const openstackAuth = specs.some((s) => s.name === "openstack") ? operatorAuth(config, secrets.has("openstackPassword")) : undefined;
   const classes = resourceClasses(specs);
   const kubernetesVersion = require("@pulumi/kubernetes/package.json").version as string;
   const clusters = {
     management: specs.some((s) => s.cluster === "management") ? kubernetesProvider("management", config, secrets) : undefined,
     workload: specs.some((s) => s.cluster === "workload") ? kubernetesProvider("workload", config, secrets) : undefined,
   };
-  const providers = specs.some((s) => s.name === "github") ? githubProviders(config, secrets) : {};
+  const providers: Record<string, pulumi.ProviderResource> = {
+    ...(specs.some((s) => s.name === "github") ? githubProviders(config, secrets) : {}),
+    ...(openstackAuth ? { [OPENSTACK_PROVIDER]: openstackProvider(config, secrets, openstackAuth) } : {}),
+  };
 
   let previous: Layer | undefined;
   for (const spec of specs) {

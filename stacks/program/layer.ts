@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Declared, DeclaredKube, DeclaredResource, KubeObject } from "../core/declared";
 import { mapSecretTexts, type SecretText } from "../core/secret-text";
 import type { LayerSpec } from "../layers";
+import { secretOutputsOf } from "./secret-outputs";
 import type { Secrets } from "./secrets";
 
 export interface LayerArgs {
@@ -60,13 +61,13 @@ export class Layer extends pulumi.ComponentResource {
   private declareKube(d: DeclaredKube, args: LayerArgs, dependsOn: pulumi.Resource[]): pulumi.CustomResource {
     const object = this.resolve(d.object, args.secrets) as unknown as KubeObject;
     if (args.skipAwait) object.metadata = { ...object.metadata, annotations: { ...object.metadata.annotations, "pulumi.com/skipAwait": "true" } };
-    const isSecret = d.object.kind === "Secret";
-    return new KubeObjectResource(kubeToken(d.object), d.name, object, {
+    const token = kubeToken(d.object);
+    return new KubeObjectResource(token, d.name, object, {
       parent: this,
       provider: args.kubernetes,
       dependsOn,
       version: args.kubernetesVersion,
-      ...(isSecret ? { additionalSecretOutputs: ["data", "stringData"] } : {}),
+      additionalSecretOutputs: [...secretOutputsOf(token)],
     });
   }
 
@@ -74,6 +75,11 @@ export class Layer extends pulumi.ComponentResource {
     const Class = args.classes[d.type];
     if (!Class) throw new Error(`no resource class registered for ${d.type}`);
     const provider = d.providerKey ? args.providers?.[d.providerKey] : undefined;
-    return new Class(d.name, this.resolve(d.inputs, args.secrets), { parent: this, dependsOn, ...(provider ? { provider } : {}) });
+    return new Class(d.name, this.resolve(d.inputs, args.secrets), {
+      parent: this,
+      dependsOn,
+      additionalSecretOutputs: [...secretOutputsOf(d.type)],
+      ...(provider ? { provider } : {}),
+    });
   }
 }

@@ -4,17 +4,16 @@
  * update of the provider — not a replacement of it and of every CAPI object it manages.
  */
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
 import type { Secrets } from "./secrets";
-import { PROJECT } from "../../config/load";
 
 export type ClusterRole = "management" | "workload";
 
 export function kubernetesProvider(role: ClusterRole, c: StackConfig, secrets: Secrets, parent?: pulumi.Resource): k8s.Provider {
   const access = c.kubernetes?.[role];
   const secretKey = role === "management" ? "managementKubeconfig" : "workloadKubeconfig";
-  const inline = new pulumi.Config(PROJECT).getSecret(secretKey) ? secrets.get(secretKey) : undefined;
+  const inline = secrets.has(secretKey) ? secrets.get(secretKey) : undefined;
   return new k8s.Provider(
     `${role}-cluster`,
     {

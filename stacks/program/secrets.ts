@@ -33,6 +33,11 @@ export class Secrets {
     return resource?.[property];
   }
 
+  /** Whether the stack config holds this secret (the value is not read). */
+  has(name: SecretName): boolean {
+    return this.config.getSecret(name) !== undefined;
+  }
+
   get(name: SecretName): pulumi.Output<string> {
     let value = this.cache.get(name);
     if (!value) {

@@ -9,6 +9,8 @@ export interface Registered {
   name: string;
   inputs: Record<string, unknown>;
   provider?: string;
+  /** Outputs registered as secret: the SDK's own (schema) and the program's additionalSecretOutputs, as the engine receives them. */
+  secretOutputs: string[];
 }
 
 export interface MockRun {
@@ -32,21 +34,23 @@ export async function runProgram(
   config: Record<string, unknown>,
   secrets: Record<string, string>,
   program: () => Promise<Record<string, unknown>>,
+  /** Receives the registrations as they happen (also when the program fails). */
+  resources: Registered[] = [],
 ): Promise<MockRun> {
-  const resources: Registered[] = [];
   const logs: string[] = [];
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) flat[`prow-ops:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   for (const [k, v] of Object.entries(secrets)) flat[`prow-ops:${k}`] = v;
   pulumi.runtime.setAllConfig(flat, Object.keys(secrets).map((k) => `prow-ops:${k}`));
+  const secretOutputs = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, secretOutputs: secretOutputs.get(`${args.type}::${args.name}`) ?? [] });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "openstack:identity/applicationCredential:ApplicationCredential") state.secret = "created-app-credential-secret";
         if (args.type === "openstack:identity/ec2CredentialV3:Ec2CredentialV3") Object.assign(state, { access: "created-access", secret: "created-secret" });
-        if (args.type === "random:index/randomId:RandomId") state.hex = "created-hmac-hex";
+        if (args.type === "random:index/randomBytes:RandomBytes") Object.assign(state, { hex: "created-hmac-hex", base64: "created-hmac-base64" });
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -55,6 +59,7 @@ export async function runProgram(
     "test",
     true,
   );
+  recordSecretOutputs(secretOutputs);
   const originalLog = { info: pulumi.log.info, warn: pulumi.log.warn, error: pulumi.log.error, debug: pulumi.log.debug };
   // Debug lines are the SDK echoing mock responses (plain values by construction of the mock);
   // users see info, warn and error.
@@ -71,6 +76,21 @@ export async function runProgram(
   } finally {
     Object.assign(pulumi.log, originalLog);
   }
+}
+
+/**
+ * The mock monitor drops a registration's additionalSecretOutputs (only the engine applies
+ * them); record them from each request, keyed by type and name, before the mocks see it.
+ */
+function recordSecretOutputs(into: Map<string, string[]>): void {
+  // biome-ignore lint/suspicious/noExplicitAny: the mock monitor's request is a protobuf message
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  monitor.registerResource = (req: any, callback: unknown) => {
+    into.set(`${req.getType()}::${req.getName()}`, req.getAdditionalsecretoutputsList());
+    return register(req, callback);
+  };
 }
 
 /** Pulumi's wire marker for a secret value (what mocks receive for secret inputs). */

@@ -47,6 +47,13 @@ describe("the whole Kubernetes stack against local API servers", () => {
     expect(Buffer.from(clouds, "base64").toString()).toContain(`application_credential_secret: ${CANARY.openstackApplicationCredentialSecret}`);
   });
 
+  test("THEN no secret value is in the state in plain text (pulumi stack export)", async () => {
+    const state = JSON.stringify(await bed.stack.exportStack());
+    expect(state).toContain("secretsProviders");
+    expect(state).toContain("4dabf18193072939515e22adb298388d"); // Pulumi's marker of an encrypted value
+    for (const [name, value] of Object.entries(CANARY)) expect({ name, found: state.includes(value) }).toEqual({ name, found: false });
+  });
+
   test("WHEN previewed again THEN nothing changes", async () => {
     const preview = await bed.stack.preview({ onOutput: () => undefined });
     const changed = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);

@@ -15,6 +15,14 @@ const CANARY = {
   s3SecretKey: "CANARY-s3-secret-b6a13",
   openstackApplicationCredentialId: "CANARY-appcred-id-113ab",
   openstackApplicationCredentialSecret: "CANARY-appcred-secret-ffe02",
+  openstackPassword: "CANARY-os-password-7d21c",
+};
+
+/** The production config with the operator's OpenStack credentials as a user (its password is in CANARY). */
+const withOperator = (openstack: Record<string, unknown>) => {
+  const raw = rawProdConfig();
+  raw.openstack = { ...(raw.openstack as object), ...openstack };
+  return raw;
 };
 
 const fetch = () => ({ mirror: MIRROR, cacheDir: mkdtempSync(join(tmpdir(), "prow-ops-prog-")) });
@@ -23,7 +31,7 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 describe("the Pulumi program under mocks", () => {
   let run: MockRun;
   beforeAll(async () => {
-    run = await runProgram(rawProdConfig(), CANARY, () => program(fetch()));
+    run = await runProgram(withOperator({ operatorUser: "maintainer" }), CANARY, () => program(fetch()));
   }, 60000);
 
   const find = (type: string, name: string) => run.resources.find((r) => r.type === type && r.name === name);
@@ -96,11 +104,11 @@ describe("the Pulumi program under mocks", () => {
 describe("secrets the stack creates itself", () => {
   test("GIVEN no overrides for the generated credentials WHEN the program runs THEN the created resources' outputs are used", async () => {
     const { githubToken, cherrypickBotToken, jenkinsToken } = CANARY;
-    const run = await runProgram(rawProdConfig(), { githubToken, cherrypickBotToken, jenkinsToken }, () => program(fetch()));
+    const run = await runProgram(withOperator({ operatorCloud: "xerces" }), { githubToken, cherrypickBotToken, jenkinsToken }, () => program(fetch()));
     const hmac = run.resources.find((r) => r.name === "secret:prow:hmac-token");
     expect(reveal(hmac?.inputs.data)).toEqual({ hmac: b64("created-hmac-hex\n") });
-    const randomId = run.resources.find((r) => r.type === "random:index/randomId:RandomId");
-    expect(randomId?.inputs.byteLength).toBe(20);
+    const random = run.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes");
+    expect(random?.inputs.length).toBe(20);
     const s3 = run.resources.find((r) => r.name === "secret:prow:s3-credentials");
     const data = reveal(s3?.inputs.data) as Record<string, string>;
     const json = JSON.parse(Buffer.from(data["service-account.json"], "base64").toString());
