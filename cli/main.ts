@@ -1,29 +1,57 @@
 /** prow-ops: the CLI entry. Only this file sets exit codes. */
-import { Command, CommanderError } from "commander";
+import { join } from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { projectRoot } from "../stacks/core/paths";
 import { ProwOpsError } from "../stacks/core/errors";
 import { registerRender } from "./commands/render";
+import { registerStackCommands } from "./commands/stack";
+import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./lib/exit-codes";
+
+const VERSION = (require(join(projectRoot(), "package.json")) as { version: string }).version;
 
 export function buildProgram(): Command {
   const program = new Command("prow-ops")
-    .description("Build and run the Metal3 Prow CI infrastructure: Pulumi stacks plus the runbooks around them")
+    .description("Build and run the Metal3 Prow CI infrastructure: the Pulumi stack and the runbooks around it")
+    .version(VERSION, "-V, --version", "print the prow-ops version")
     .option("-s, --stack <name>", "stack name (Pulumi.<name>.yaml)", "prow")
+    .option("--backend <url>", "Pulumi state backend (default $PULUMI_BACKEND_URL, else file://<project>/.pulumi-state)")
+    .option("--json", "machine-readable output on stdout (human output stays on stderr)")
+    .option("-y, --yes", "answer yes to confirmations (needed without a terminal)")
+    .option("-v, --verbose", "show the causes of errors")
+    .option("--no-color", "no colors")
+    .addOption(new Option("--project-dir <dir>", "folder holding Pulumi.yaml and the stack files (default: this project)").hideHelp())
+    .addHelpText("after", `\n${EXIT_CODES_HELP}\n`)
     .showHelpAfterError()
-    .exitOverride();
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerStackCommands(program);
   registerRender(program);
+  for (const cmd of program.commands) cmd.exitOverride().showSuggestionAfterError();
   return program;
 }
 
+function causes(err: unknown): string {
+  const lines: string[] = [];
+  for (let e = (err as { cause?: unknown })?.cause; e; e = (e as { cause?: unknown }).cause) lines.push(`caused by: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return lines.join("\n");
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes("--verbose") || argv.includes("-v");
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return EXIT.done;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.done : EXIT.usage;
     if (err instanceof ProwOpsError) {
       process.stderr.write(`error: ${err.message}\n`);
-      return 1;
+      if (verbose && err.cause) process.stderr.write(`${causes(err)}\n`);
+      return exitCodeOf(err);
     }
-    throw err;
+    const e = err as Error;
+    process.stderr.write(`error: ${e?.message ?? String(err)}\n${verbose ? `${e?.stack ?? ""}\n` : "(run again with --verbose for the details)\n"}`);
+    return EXIT.failed;
   }
 }
 

@@ -8,15 +8,51 @@ import { type StackConfig, stackConfigSchema } from "./schema";
 
 export const PROJECT = "prow-ops";
 
-/** Formats every issue as `path: message` on its own line, e.g. cluster.allowedCIDRs[0]: "10.6.0.0/33" is not a valid CIDR. */
-export function formatIssues(error: z.ZodError): string {
+/** The value at a zod issue's path in the raw config (zod 4 leaves most inputs out of its issues). */
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let node = raw;
+  for (const seg of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[seg];
+  }
+  return node;
+}
+
+const show = (v: unknown) => JSON.stringify(v);
+const EXPECTED: Record<string, string> = { number: "a number", int: "an integer", boolean: "true or false", array: "a list", object: "a mapping of keys", string: "a string" };
+
+/** One issue as "<value given> <what is wrong> (expected ...)". */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const value = "input" in issue && issue.input !== undefined ? issue.input : valueAt(raw, issue.path);
+  // The schema's own messages already name the value and what is expected; zod's defaults do not.
+  if (!/^(Invalid|Too (small|big)|Unrecognized)/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `unknown key(s) ${issue.keys.map(show).join(", ")}; remove or correct them`;
+    case "invalid_type":
+      if (value === undefined) return `is required (expected ${EXPECTED[issue.expected] ?? issue.expected})`;
+      return `${show(value)} is not ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case "too_small":
+      if (Array.isArray(value)) return `${show(value)} has too few entries (expected at least ${issue.minimum})`;
+      if (typeof value === "string") return `${show(value)} is too short (expected at least ${issue.minimum} character(s))`;
+      return `${show(value)} is below the minimum (expected ${issue.inclusive ? "at least" : "more than"} ${issue.minimum})`;
+    case "too_big":
+      return `${show(value)} is above the maximum (expected ${issue.inclusive ? "at most" : "less than"} ${issue.maximum})`;
+    case "invalid_value":
+      return `${show(value)} is not one of ${issue.values.map(show).join(", ")}`;
+    case "invalid_format":
+      return `${show(value)} is not a valid ${issue.format === "regex" ? "value" : issue.format}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Formats every issue as `key: message` on its own line, e.g. prow-ops:cluster.allowedCIDRs[0]: "10.6.0.0/33" is not a valid CIDR. */
+export function formatIssues(error: z.ZodError, raw?: unknown): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.reduce<string>((acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)), "");
-      let message = issue.message;
-      if (issue.code === "unrecognized_keys") message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; remove or correct them`;
-      else if (issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined) message = `is required (expected ${issue.expected})`;
-      return `  ${path ? `${PROJECT}:${path}` : PROJECT}: ${message}`;
+      return `  ${path ? `${PROJECT}:${path}` : PROJECT}: ${describeIssue(issue, raw)}`;
     })
     .join("\n");
 }
@@ -28,7 +64,7 @@ export function formatIssues(error: z.ZodError): string {
 export function parseStackConfig(raw: Record<string, unknown>, source: string): StackConfig {
   const result = stackConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(`invalid stack configuration in ${source}:\n${formatIssues(result.error)}\nFix the value(s) above (pulumi config set --path '${PROJECT}:<key>' <value>, or edit ${source}) and run again.`);
+    throw new ConfigError(`invalid stack configuration in ${source}:\n${formatIssues(result.error, raw)}\nFix the value(s) above (pulumi config set --path '${PROJECT}:<key>' <value>, or edit ${source}) and run again.`);
   }
   return result.data;
 }

@@ -5,6 +5,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { LAYERS } from "./layer-names";
 
 const cidr = z.string().refine(
   (v) => {
@@ -129,8 +130,7 @@ export const versionsSchema = z.strictObject({
 
 const clusterAccess = z.strictObject({ kubeconfig: z.string().min(1).optional(), context: z.string().min(1).optional() });
 
-export const LAYERS = ["openstack", "github", "capi", "cluster", "cluster-resources", "infra", "prow"] as const;
-export type LayerName = (typeof LAYERS)[number];
+export { LAYERS, type LayerName } from "./layer-names";
 
 export const stackConfigSchema = z.strictObject({
   openstack: openstackSchema,

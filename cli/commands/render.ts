@@ -1,14 +1,18 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { UsageError } from "../../stacks/core/errors";
+import { examples } from "./help";
 
 export function registerRender(program: Command): void {
   program
     .command("render")
     .description("write every resource each layer declares to DIR/<layer>.yaml, offline (no engine, no cloud, no credentials)")
-    .requiredOption("-o, --out <dir>", "output folder")
+    .option("-o, --out <dir>", "output folder (required)")
     .option("--mirror <dir>", "folder holding the pinned upstream manifests (any path; matched by sha256); default $PROW_OPS_MIRROR")
     .option("--config <file>", "stack file to read (default Pulumi.<stack>.yaml in the project)")
-    .action(async (opts: { out: string; mirror?: string; config?: string }, cmd: Command) => {
+    .addHelpText("after", examples(["prow-ops render --out /tmp/render", "prow-ops render --out /tmp/render --mirror ../shared/upstream"]))
+    .action(async (opts: { out?: string; mirror?: string; config?: string }, cmd: Command) => {
+      if (!opts.out) throw new UsageError("render needs an output folder: --out <dir> (e.g. prow-ops render --out /tmp/render)");
       // Loaded on use: `prow-ops --help` must start fast.
       const { readStackFile } = await import("../../config/load");
       const { fromRoot } = await import("../../stacks/core/paths");

@@ -10,7 +10,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import lock from "../../config/upstream.lock.json";
 import type { KubeObject } from "./declared";
-import { ManifestError } from "./errors";
+import { ManifestError, UsageError } from "./errors";
 import { parseManifests } from "./yaml";
 
 export type UpstreamId = Exclude<keyof typeof lock, "//">;
@@ -39,9 +39,6 @@ export const defaultCacheDir = (): string =>
 
 /** Maps sha256 -> path for every regular file under the mirror (only hashes the lock asks for are kept). */
 function indexMirror(dir: string, wanted: Set<string>): Map<string, string> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ManifestError(`mirror folder ${dir} does not exist; pass an existing folder to --mirror or PROW_OPS_MIRROR`);
-  }
   const found = new Map<string, string>();
   const walk = (d: string): void => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
@@ -58,7 +55,16 @@ function indexMirror(dir: string, wanted: Set<string>): Map<string, string> {
 }
 
 async function httpDownload(url: string): Promise<Buffer> {
-  const res = await fetch(url, { redirect: "follow" });
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "follow" });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new ManifestError(
+      `cannot download ${url} (${cause?.code ?? cause?.message ?? (err as Error).message}): this machine may be offline. Serve the pinned manifests from a folder with --mirror DIR or PROW_OPS_MIRROR=DIR (any file whose sha256 matches config/upstream.lock.json is used).`,
+      { cause: err },
+    );
+  }
   if (!res.ok) throw new ManifestError(`download of ${url} failed: HTTP ${res.status}`);
   return Buffer.from(await res.arrayBuffer());
 }
@@ -77,6 +83,10 @@ export async function loadUpstream(ids: readonly UpstreamId[], opts: FetchOption
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   mkdirSync(cacheDir, { recursive: true });
   const mirrorDir = opts.mirror ?? process.env.PROW_OPS_MIRROR;
+  // Checked even when the cache would serve everything: a wrong --mirror is a mistake to report.
+  if (mirrorDir && !(existsSync(mirrorDir) && statSync(mirrorDir).isDirectory())) {
+    throw new UsageError(`mirror folder ${mirrorDir} does not exist; pass an existing folder to --mirror or PROW_OPS_MIRROR`);
+  }
   let mirror: Map<string, string> | undefined;
   const result = {} as Record<UpstreamId, KubeObject[]>;
 

@@ -48,7 +48,7 @@ describe("stack config schema", () => {
     ["cluster.workers.machineTemplate", "prow-worker-v9", /cluster\.workers\.machineTemplate: "prow-worker-v9" is not one of cluster\.machineTemplates\[\]\.name/],
     ["cluster.machineTemplates[0].rootVolumeGiB", -1, /cluster\.machineTemplates\[0\]\.rootVolumeGiB/],
     ["cluster.allowedCIDRs", [], /cluster\.allowedCIDRs/],
-    ["cluster.bastion.enabled", "yes", /cluster\.bastion\.enabled: .*boolean/],
+    ["cluster.bastion.enabled", "yes", /cluster\.bastion\.enabled: "yes" is not true or false/],
     ["ingress.loadBalancerIP", "129.192.83.300", /ingress\.loadBalancerIP: "129\.192\.83\.300" is not a valid IPv4 address/],
     ["ingress.acmeEmail", "nobody", /ingress\.acmeEmail: "nobody" is not an e-mail address/],
     ["prow.hostname", "prow", /prow\.hostname: "prow" is not a DNS host name/],
@@ -82,5 +82,24 @@ describe("stack config schema", () => {
     expect(message).toMatch(/ingress\.loadBalancerIP/);
     expect(message).toMatch(/pulumi config set --path/);
     expect(message).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe("what a wrong value is reported as", () => {
+  test.each([
+    ["cluster.infraNodes.replicas", "two", /prow-ops:cluster\.infraNodes\.replicas: "two" is not a number/],
+    ["cluster.bastion.enabled", "maybe", /prow-ops:cluster\.bastion\.enabled: "maybe" is not true or false/],
+    ["cluster.allowedCIDRs", "10.6.0.0/24", /prow-ops:cluster\.allowedCIDRs: "10\.6\.0\.0\/24" is not a list/],
+    ["cluster.workers.autoscaler.min", -1, /prow-ops:cluster\.workers\.autoscaler\.min: -1 is below the minimum \(expected at least 0\)/],
+    ["cluster.controlPlane", 3, /prow-ops:cluster\.controlPlane: 3 is not a mapping of keys/],
+    ["layers", ["prow", "monitoring"], /prow-ops:layers\[1\]: "monitoring" is not one of "openstack", "github"/],
+  ])("GIVEN %s = %j THEN the key, the value given and what is expected are named, not 'required'", (path, value, expected) => {
+    const message = errorOf(withValue(path, value));
+    expect(message).toMatch(expected);
+    expect(message).not.toMatch(/is required/);
+  });
+
+  test("GIVEN a missing key THEN it is reported as required", () => {
+    expect(errorOf(withValue("cluster.podCIDR", undefined))).toMatch(/prow-ops:cluster\.podCIDR: is required \(expected a string\)/);
   });
 });

@@ -66,3 +66,32 @@ describe("upstream manifests", () => {
     await expect(loadUpstream(["calico"], { mirror: "/nonexistent/mirror", cacheDir: tmp() })).rejects.toThrow(/mirror folder \/nonexistent\/mirror does not exist/);
   });
 });
+
+describe("manifests that cannot be had", () => {
+  const ambientMirror = process.env.PROW_OPS_MIRROR;
+  beforeAll(() => {
+    delete process.env.PROW_OPS_MIRROR;
+  });
+  afterAll(() => {
+    if (ambientMirror !== undefined) process.env.PROW_OPS_MIRROR = ambientMirror;
+  });
+
+  test("GIVEN a warm cache and a mirror folder that does not exist THEN it is still an error", async () => {
+    const cacheDir = tmp();
+    await loadUpstream(["calico"], { mirror: MIRROR, cacheDir });
+    await expect(loadUpstream(["calico"], { mirror: "/nonexistent/mirror", cacheDir })).rejects.toThrow(/mirror folder \/nonexistent\/mirror does not exist/);
+  });
+
+  test("GIVEN no mirror and no network THEN the error names the manifest and how to serve it offline", async () => {
+    const offline = async () => {
+      throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } });
+    };
+    const saved = globalThis.fetch;
+    globalThis.fetch = offline as typeof fetch;
+    try {
+      await expect(loadUpstream(["calico"], { cacheDir: tmp() })).rejects.toThrow(/cannot download https:\/\/\S+calico\S* \(ENOTFOUND\): this machine may be offline\. Serve the pinned manifests from a folder with --mirror DIR or PROW_OPS_MIRROR=DIR/);
+    } finally {
+      globalThis.fetch = saved;
+    }
+  });
+});

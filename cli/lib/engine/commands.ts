@@ -1,0 +1,96 @@
+/** The engine commands: what each does with a preview, a confirmation and the summary. */
+import type { LayerName } from "../../../config/schema";
+import { DriftError, RefusedError } from "../../../stacks/core/errors";
+import { confirmTyped } from "../confirm";
+import type { Context } from "../context";
+import { type ChangeSummary, explainFailure, formatSummary, type Operation, runOperation } from "./operations";
+import { withStack } from "./session";
+import type { OpenedStack } from "./workspace";
+
+export interface EngineCommandOptions {
+  target?: LayerName[];
+  mirror?: string;
+  expectNoChanges?: boolean;
+}
+
+const changedList = (s: ChangeSummary) => s.changed.map((c) => `  ${c.op.padEnd(9)} ${c.type}  ${c.name}  [${c.layer}]`).join("\n");
+
+function report(ctx: Context, s: ChangeSummary): void {
+  for (const d of s.diagnostics.filter((x) => x.severity === "warning")) ctx.reporter.warn(d.message.split("\n")[0]);
+  ctx.reporter.result(s, formatSummary(s));
+}
+
+function expectNone(s: ChangeSummary, what: string): void {
+  if (s.changed.length) throw new DriftError(`${what}: ${s.changed.length} resource(s) would change where none were expected:\n${changedList(s)}`);
+}
+
+async function operate(ctx: Context, opened: OpenedStack, op: Operation, o: EngineCommandOptions, signal: AbortSignal): Promise<ChangeSummary> {
+  ctx.reporter.info(`${op} of stack ${opened.stackName}${o.target ? ` (layers ${o.target.join(", ")})` : ""} on ${opened.backend}`);
+  return runOperation(opened, op, { reporter: ctx.reporter, target: o.target, signal });
+}
+
+export async function previewCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
+  await withStack(ctx, o, async (opened, signal) => {
+    const s = await operate(ctx, opened, "preview", o, signal);
+    report(ctx, s);
+    if (o.expectNoChanges) expectNone(s, `stack ${opened.stackName} has drifted from its configuration`);
+  });
+}
+
+/** A preview first; then yes/no, or the cluster name typed when anything would be deleted or replaced. */
+export async function upCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
+  await withStack(ctx, o, async (opened, signal) => {
+    const preview = await operate(ctx, opened, "preview", o, signal);
+    ctx.reporter.info(formatSummary(preview));
+    if (!preview.changed.length) {
+      ctx.reporter.result(preview, "nothing to do: the stack matches its configuration");
+      return;
+    }
+    const destructive = preview.changed.filter((c) => /delete|replace/.test(c.op));
+    const cluster = await clusterName(opened);
+    await confirmTyped(
+      ctx,
+      destructive.length ? `up would delete or replace ${destructive.length} resource(s):\n${changedList({ ...preview, changed: destructive })}\n` : `up would apply ${preview.changed.length} change(s) to stack ${opened.stackName}`,
+      destructive.length ? cluster : opened.stackName,
+    );
+    const s = await operate(ctx, opened, "up", o, signal);
+    report(ctx, s);
+  });
+}
+
+export async function refreshCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
+  await withStack(ctx, o, async (opened, signal) => {
+    const s = await operate(ctx, opened, "refresh", o, signal);
+    report(ctx, s);
+    if (o.expectNoChanges) expectNone(s, `the state of stack ${opened.stackName} differed from what the clouds and clusters hold`);
+  });
+}
+
+export async function destroyCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
+  await withStack(ctx, o, async (opened, signal) => {
+    const cluster = await clusterName(opened);
+    const scope = o.target ? `the layers ${o.target.join(", ")} of stack ${opened.stackName}` : `every resource of stack ${opened.stackName}`;
+    await confirmTyped(ctx, `destroy deletes ${scope} (cluster ${cluster})`, cluster);
+    const s = await operate(ctx, opened, "destroy", o, signal);
+    report(ctx, s);
+  });
+}
+
+export async function unlockCommand(ctx: Context): Promise<void> {
+  await withStack(ctx, {}, async (opened) => {
+    await confirmTyped(ctx, `unlock removes the lock of stack ${opened.stackName}; only do this when no other run of it is going on`, opened.stackName);
+    try {
+      await opened.stack.cancel();
+    } catch (err) {
+      throw explainFailure(err, opened, "up");
+    }
+    ctx.reporter.result({ stack: opened.stackName, unlocked: true }, `stack ${opened.stackName} unlocked`);
+  });
+}
+
+/** The cluster name from the stack config: what a destructive confirmation asks to be typed. */
+async function clusterName(opened: OpenedStack): Promise<string> {
+  const value = await opened.stack.getConfig("prow-ops:cluster").catch(() => undefined);
+  if (!value) throw new RefusedError(`stack ${opened.stackName} has no prow-ops:cluster configuration`);
+  return (JSON.parse(value.value) as { name: string }).name;
+}
