@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { projectRoot } from "../stacks/core/paths";
 import { ProwOpsError } from "../stacks/core/errors";
+import { registerConfig } from "./commands/config";
 import { registerRender } from "./commands/render";
+import { registerSecrets } from "./commands/secrets";
 import { registerStackCommands } from "./commands/stack";
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./lib/exit-codes";
 
@@ -26,8 +28,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerStackCommands(program);
+  registerConfig(program);
+  registerSecrets(program);
   registerRender(program);
-  for (const cmd of program.commands) cmd.exitOverride().showSuggestionAfterError();
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program).slice(1)) cmd.exitOverride().showSuggestionAfterError();
   return program;
 }
 

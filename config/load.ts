@@ -64,7 +64,7 @@ export function formatIssues(error: z.ZodError, raw?: unknown): string {
 export function parseStackConfig(raw: Record<string, unknown>, source: string): StackConfig {
   const result = stackConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(`invalid stack configuration in ${source}:\n${formatIssues(result.error, raw)}\nFix the value(s) above (pulumi config set --path '${PROJECT}:<key>' <value>, or edit ${source}) and run again.`);
+    throw new ConfigError(`invalid stack configuration in ${source}:\n${formatIssues(result.error, raw)}\nFix the value(s) above (prow-ops config set <key> <value>, or edit ${source}) and run again.`);
   }
   return result.data;
 }
@@ -80,6 +80,14 @@ export function projectValues(entries: Record<string, unknown>): Record<string, 
   return out;
 }
 
+/** A secret name among the plain values is a secret written in plain text: refused. */
+export function refusePlainSecrets(raw: Record<string, unknown>, path: string): void {
+  const secrets = SECRET_NAMES.filter((k) => raw[k] !== undefined);
+  if (secrets.length) {
+    throw new ConfigError(`${path} holds secret(s) in plain text: ${secrets.map((k) => `${PROJECT}:${k}`).join(", ")}. Remove them and set each with \`prow-ops secrets set\`.`);
+  }
+}
+
 /** Reads Pulumi.<stack>.yaml directly: the offline render uses it without any engine. */
 export function readStackFile(path: string): StackConfig {
   let doc: { config?: Record<string, unknown> };
@@ -89,10 +97,7 @@ export function readStackFile(path: string): StackConfig {
     throw new ConfigError(`cannot read stack file ${path}: ${(err as Error).message}`, { cause: err });
   }
   const raw = projectValues(doc.config ?? {});
-  const secrets = SECRET_NAMES.filter((k) => raw[k] !== undefined);
-  if (secrets.length) {
-    throw new ConfigError(`${path} holds secret(s) in plain text: ${secrets.map((k) => `${PROJECT}:${k}`).join(", ")}. Remove them and set each with \`prow-ops secrets set\` or \`pulumi config set --secret\`.`);
-  }
+  refusePlainSecrets(raw, path);
   return parseStackConfig(raw, path);
 }
 

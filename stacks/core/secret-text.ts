@@ -20,6 +20,21 @@ export const SECRET_NAMES = [
 
 export type SecretName = (typeof SECRET_NAMES)[number];
 
+/** What each secret is, and whether the stack works without it (created, or another way exists). */
+export const SECRET_INFO: Record<SecretName, { what: string; whenUnset: "required" | "created by the stack" | "optional" }> = {
+  githubToken: { what: "GitHub token of the metal3-io-bot (Prow, webhooks)", whenUnset: "required" },
+  cherrypickBotToken: { what: "GitHub token of the cherry-pick bot", whenUnset: "required" },
+  jenkinsToken: { what: "Jenkins API token (Prow's Jenkins operator)", whenUnset: "required" },
+  hmacToken: { what: "HMAC token of the GitHub webhooks", whenUnset: "created by the stack" },
+  s3AccessKey: { what: "S3 access key of the Prow buckets", whenUnset: "created by the stack" },
+  s3SecretKey: { what: "S3 secret key of the Prow buckets", whenUnset: "created by the stack" },
+  openstackApplicationCredentialId: { what: "application credential id for CAPO and the cloud provider", whenUnset: "created by the stack" },
+  openstackApplicationCredentialSecret: { what: "application credential secret for CAPO and the cloud provider", whenUnset: "created by the stack" },
+  managementKubeconfig: { what: "kubeconfig of the management cluster (else prow-ops:kubernetes.management)", whenUnset: "optional" },
+  workloadKubeconfig: { what: "kubeconfig of the workload cluster (else prow-ops:kubernetes.workload)", whenUnset: "optional" },
+  openstackPassword: { what: "your OpenStack password, with prow-ops:openstack.operatorUser (else OS_CLOUD)", whenUnset: "optional" },
+};
+
 /** The fixed marker the offline render writes wherever a secret would be. */
 export const REDACTED = "<redacted:secret>";
 
