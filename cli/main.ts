@@ -5,9 +5,11 @@ import { projectRoot } from "../stacks/core/paths";
 import { ProwOpsError } from "../stacks/core/errors";
 import { registerConfig } from "./commands/config";
 import { registerRender } from "./commands/render";
+import { registerRuns } from "./commands/runbook";
 import { registerSecrets } from "./commands/secrets";
 import { registerStackCommands } from "./commands/stack";
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./lib/exit-codes";
+import { mask } from "./lib/mask";
 
 const VERSION = (require(join(projectRoot(), "package.json")) as { version: string }).version;
 
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerSecrets(program);
   registerRender(program);
+  registerRuns(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride().showSuggestionAfterError();
   return program;
@@ -50,12 +53,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.done : EXIT.usage;
     if (err instanceof ProwOpsError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      if (verbose && err.cause) process.stderr.write(`${causes(err)}\n`);
+      process.stderr.write(mask(`error: ${err.message}\n`));
+      if (verbose && err.cause) process.stderr.write(mask(`${causes(err)}\n`));
       return exitCodeOf(err);
     }
     const e = err as Error;
-    process.stderr.write(`error: ${e?.message ?? String(err)}\n${verbose ? `${e?.stack ?? ""}\n` : "(run again with --verbose for the details)\n"}`);
+    process.stderr.write(mask(`error: ${e?.message ?? String(err)}\n${verbose ? `${e?.stack ?? ""}\n` : "(run again with --verbose for the details)\n"}`));
     return EXIT.failed;
   }
 }

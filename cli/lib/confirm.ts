@@ -4,6 +4,7 @@
  */
 import { RefusedError, UsageError } from "../../stacks/core/errors";
 import type { Context } from "./context";
+import { registerSecret } from "./mask";
 
 const interactive = () => process.stdin.isTTY === true && process.stderr.isTTY === true;
 
@@ -29,5 +30,6 @@ export async function readSecretInput(name: string): Promise<string> {
   }
   if (!value) throw new UsageError(`no value for ${name} was given: pipe it on stdin (e.g. \`prow-ops secrets set ${name} < file\`) or type it at the prompt.`);
   if (value.includes("\n")) throw new UsageError(`the value for ${name} spans several lines; a secret here is one line (a token, a key).`);
+  registerSecret(value);
   return value;
 }

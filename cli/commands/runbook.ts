@@ -1,0 +1,68 @@
+/**
+ * Wiring shared by every runbook command: --plan, --dry-run, --resume, --from. A runbook
+ * module is loaded only when its command runs, so `prow-ops --help` stays fast.
+ */
+import type { Command } from "commander";
+import { contextOf } from "../lib/context";
+import type { RunContext, Runbook } from "../lib/runbook/types";
+import { examples } from "./help";
+
+export interface RunbookCommand {
+  /** Words after `prow-ops`, e.g. "bastion swap". */
+  command: string;
+  description: string;
+  examples: string[];
+  /** Adds the runbook's own options. */
+  options?: (cmd: Command) => Command;
+  /** Loads the runbook, given the parsed options (validated by it: bad input → UsageError). */
+  load: (options: Record<string, unknown>) => Promise<Runbook<RunContext>>;
+}
+
+interface EngineFlags {
+  plan?: boolean;
+  dryRun?: boolean;
+  resume?: boolean;
+  from?: string;
+}
+
+export function registerRunbook(parent: Command, spec: RunbookCommand): Command {
+  const name = spec.command.split(" ").pop() as string;
+  let cmd = parent
+    .command(name)
+    .description(spec.description)
+    .option("--plan", "list the steps (ids, titles, where they come from) and stop; needs no cluster and no credentials")
+    .option("--dry-run", "run only the checks and previews; change nothing")
+    .option("--resume", "continue the last unfinished run from its first step not verified done")
+    .option("--from <step-id>", "start at this step");
+  if (spec.options) cmd = spec.options(cmd);
+  return cmd.addHelpText("after", examples(spec.examples)).action(async (opts: EngineFlags & Record<string, unknown>, c: Command) => {
+    const { runbookCommand } = await import("../lib/runbook/command");
+    const { plan: _p, dryRun: _d, resume: _r, from: _f, ...own } = opts;
+    await runbookCommand(contextOf(c), await spec.load(own), { plan: opts.plan, dryRun: opts.dryRun, resume: opts.resume, from: opts.from, options: own });
+  });
+}
+
+export function registerRuns(program: Command): void {
+  const runs = program.command("runs").description("the team's runbook runs: audit records, journals, the runbook lock");
+  runs
+    .command("list")
+    .description("audit records of the stack's runbook runs (who, which runbook, options, start, end, outcome)")
+    .addHelpText("after", examples(["prow-ops runs list", "prow-ops --json runs list"]))
+    .action(async (_o: unknown, c: Command) => {
+      await (await import("../lib/runbook/command")).runsList(contextOf(c));
+    });
+  runs
+    .command("show <run-id>")
+    .description("the journal of one run, step by step")
+    .addHelpText("after", examples(["prow-ops runs show 20261130T101500Z-3fa9c1"]))
+    .action(async (runId: string, _o: unknown, c: Command) => {
+      await (await import("../lib/runbook/command")).runsShow(contextOf(c), runId);
+    });
+  runs
+    .command("unlock")
+    .description("break the runbook lock a crashed run left (asks for the stack name to be typed)")
+    .addHelpText("after", examples(["prow-ops runs unlock --stack prow"]))
+    .action(async (_o: unknown, c: Command) => {
+      await (await import("../lib/runbook/command")).runsUnlock(contextOf(c));
+    });
+}

@@ -1,0 +1,37 @@
+/**
+ * One runbook at a time per stack, for the whole team: a lock record in the team store
+ * (beside the state), taken with a create-if-absent write and held for the whole run. A
+ * second run is refused naming the holder; a crashed run's lock is reported with the
+ * command that breaks it.
+ */
+import { hostname, userInfo } from "node:os";
+import { RefusedError } from "../../../stacks/core/errors";
+import type { TeamStore } from "../team/store";
+
+export interface LockHolder {
+  runbook: string;
+  runId: string;
+  user: string;
+  host: string;
+  pid: number;
+  since: string;
+}
+
+export const lockKey = (stack: string) => `locks/${stack}.json`;
+
+export const whoami = () => ({ user: userInfo().username, host: hostname() });
+
+export async function acquireRunbookLock(store: TeamStore, stack: string, runbook: string, runId: string): Promise<() => Promise<void>> {
+  const holder: LockHolder = { runbook, runId, ...whoami(), pid: process.pid, since: new Date().toISOString() };
+  if (!(await store.create(lockKey(stack), JSON.stringify(holder, null, 2)))) {
+    const current = JSON.parse((await store.read(lockKey(stack))) ?? "{}") as Partial<LockHolder>;
+    throw new RefusedError(
+      `stack ${stack} is locked by runbook ${current.runbook ?? "?"} (run ${current.runId ?? "?"}) of ${current.user ?? "?"}@${current.host ?? "?"} (pid ${current.pid ?? "?"}) since ${current.since ?? "?"}. ` +
+        `Wait for it to end; if that run crashed, break the lock with \`prow-ops runs unlock --stack ${stack}\` and continue it with --resume.`,
+    );
+  }
+  return async () => {
+    const current = JSON.parse((await store.read(lockKey(stack))) ?? "{}") as Partial<LockHolder>;
+    if (current.runId === runId) await store.remove(lockKey(stack));
+  };
+}

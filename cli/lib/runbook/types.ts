@@ -1,0 +1,56 @@
+/**
+ * A runbook is data: an ordered list of steps. Each step says how to tell that its goal
+ * already holds (check), how to reach it (run) and how to prove it (verify, by default the
+ * check again). The engine (engine.ts) does the rest: lock, journal, resume, dry-run,
+ * confirmation, reporting, audit.
+ */
+import type { Reporter } from "../reporter";
+import type { ToolName } from "../tools/catalog";
+
+export interface RunContext {
+  readonly stack: string;
+  readonly runId: string;
+  readonly reporter: Reporter;
+  /** Aborted on Ctrl-C: long waits and tools must stop when it fires. */
+  readonly signal: AbortSignal;
+  readonly dryRun: boolean;
+  /** The runbook's own options, as given (or as journaled, on --resume). Never secrets. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** What earlier steps produced (journaled; never secrets). */
+  readonly outputs: Record<string, unknown>;
+}
+
+export interface Step<C extends RunContext = RunContext> {
+  readonly id: string;
+  readonly title: string;
+  /** The section of the hand-run README this step reproduces. */
+  readonly source?: string;
+  /** Asks for the cluster name to be typed first (unless --yes). */
+  readonly destructive?: boolean;
+  /** Whether the goal already holds; read-only. True: the step is skipped. */
+  check(ctx: C): Promise<boolean>;
+  /** Reaches the goal. What it returns is kept in ctx.outputs and the journal. */
+  run(ctx: C): Promise<Record<string, unknown> | undefined>;
+  /** Proof after run; default: check() holds. */
+  verify?(ctx: C): Promise<boolean>;
+  /**
+   * When the step is skipped because its goal holds: what it would have produced, read back
+   * from the world (later steps may need it on a fresh run, where no journal has it).
+   */
+  observe?(ctx: C): Promise<Record<string, unknown>>;
+  /** What --dry-run shows for a step that would run (a preview); read-only. */
+  preview?(ctx: C): Promise<string | undefined>;
+}
+
+export interface Runbook<C extends RunContext = RunContext> {
+  readonly name: string;
+  /** The words after `prow-ops` that run it (e.g. "bastion swap"). */
+  readonly command: string;
+  readonly title: string;
+  readonly steps: readonly Step<C>[];
+  readonly tools: readonly ToolName[];
+  /** The value a destructive step's confirmation asks to be typed (the cluster name). */
+  confirmationWord(ctx: RunContext): Promise<string>;
+  /** Builds the runbook's context (clients, stack) once the lock is held. */
+  context(base: RunContext): Promise<C>;
+}
