@@ -23,11 +23,10 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), `prow-ops-rb-${p}-`));
 function testContext(yes = true): { ctx: Context; out: () => string } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  let text = "";
-  stdout.on("data", (d) => (text += d));
-  stderr.on("data", (d) => (text += d));
+  const chunks: string[] = [];
+  for (const stream of [stdout, stderr]) stream.on("data", (d) => chunks.push(String(d)));
   const options = { stack: "t", json: true, yes, verbose: false, color: false };
-  return { ctx: { options, reporter: createReporter(options, stdout, stderr), projectDir: tmp("proj"), stackFile: "/dev/null" }, out: () => text };
+  return { ctx: { options, reporter: createReporter(options, stdout, stderr), projectDir: tmp("proj"), stackFile: "/dev/null" }, out: () => chunks.join("") };
 }
 
 /** Steps that each make one file hold a value; `failAt` makes that step throw once (a crash), carrying a secret in its message. */
