@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { projectRoot } from "../stacks/core/paths";
 import { ProwOpsError } from "../stacks/core/errors";
+import { registerClusterCommands } from "./commands/cluster";
 import { registerConfig } from "./commands/config";
 import { registerRender } from "./commands/render";
 import { registerRuns } from "./commands/runbook";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerStackCommands(program);
+  registerClusterCommands(program);
   registerConfig(program);
   registerSecrets(program);
   registerRender(program);

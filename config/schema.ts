@@ -42,6 +42,33 @@ const machineTemplate = z.strictObject({
   rootVolumeGiB: z.int().positive().optional(),
 });
 
+/**
+ * A MachineDeployment's size: owned by the cluster-autoscaler (min/max annotations; the stack
+ * then never declares replicas, so server-side apply never fights the autoscaler) or fixed
+ * replicas when there is no autoscaler or it is disabled.
+ */
+const machineDeployment = z
+  .strictObject({
+    name: dnsName,
+    machineTemplate: dnsName,
+    replicas: positiveInt.optional(),
+    autoscaler: z.strictObject({ min: positiveInt, max: z.int().positive(), enabled: z.boolean().optional() }).optional(),
+  })
+  .superRefine((md, ctx) => {
+    const autoscaled = md.autoscaler !== undefined && md.autoscaler.enabled !== false;
+    if (autoscaled && md.replicas !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["replicas"], input: md.replicas, message: `${md.replicas}: replicas cannot be set while the autoscaler owns them (autoscaler.enabled is true); disable the autoscaler first (prow-ops autoscaler disable ${md.name})` });
+    }
+    if (!autoscaled && md.replicas === undefined) {
+      ctx.addIssue({ code: "custom", path: ["replicas"], message: "is required when the autoscaler is disabled or absent (expected a number of machines)" });
+    }
+    if (md.autoscaler && md.autoscaler.min > md.autoscaler.max) {
+      ctx.addIssue({ code: "custom", path: ["autoscaler", "min"], input: md.autoscaler.min, message: `${md.autoscaler.min} is greater than autoscaler.max (${md.autoscaler.max})` });
+    }
+  });
+
+export const isAutoscaled = (md: { autoscaler?: { enabled?: boolean } }): boolean => md.autoscaler !== undefined && md.autoscaler.enabled !== false;
+
 export const openstackSchema = z.strictObject({
   authUrl: url,
   region: z.string().min(1),
@@ -81,12 +108,8 @@ export const clusterSchema = z
     bastion: z.strictObject({ enabled: z.boolean(), flavor: z.string().min(1), image: z.string().min(1) }),
     machineTemplates: z.array(machineTemplate).min(1),
     controlPlane: z.strictObject({ replicas: z.int().positive().refine((n) => n % 2 === 1, { error: "must be odd (etcd quorum)" }), machineTemplate: dnsName }),
-    workers: z.strictObject({
-      name: dnsName,
-      machineTemplate: dnsName,
-      autoscaler: z.strictObject({ min: positiveInt, max: z.int().positive() }),
-    }),
-    infraNodes: z.strictObject({ name: dnsName, replicas: positiveInt, machineTemplate: dnsName }),
+    workers: machineDeployment,
+    infraNodes: machineDeployment,
   })
   .superRefine((c, ctx) => {
     const names = new Set(c.machineTemplates.map((t) => t.name));
@@ -96,8 +119,8 @@ export const clusterSchema = z
     check(["controlPlane", "machineTemplate"], c.controlPlane.machineTemplate);
     check(["workers", "machineTemplate"], c.workers.machineTemplate);
     check(["infraNodes", "machineTemplate"], c.infraNodes.machineTemplate);
-    if (c.workers.autoscaler.min > c.workers.autoscaler.max) {
-      ctx.addIssue({ code: "custom", path: ["workers", "autoscaler", "min"], input: c.workers.autoscaler.min, message: `${c.workers.autoscaler.min} is greater than workers.autoscaler.max (${c.workers.autoscaler.max})` });
+    if (c.workers.name === c.infraNodes.name) {
+      ctx.addIssue({ code: "custom", path: ["infraNodes", "name"], input: c.infraNodes.name, message: `${JSON.stringify(c.infraNodes.name)} is also the workers' name; the two MachineDeployments need different names` });
     }
   });
 

@@ -11,11 +11,11 @@ interface EngineCommandOptions {
   expectNoChanges?: boolean;
 }
 
-export function parseTargets(values: string[] | undefined): LayerName[] | undefined {
+export function parseTargets(values: string[] | undefined, label = "--target"): LayerName[] | undefined {
   if (!values?.length) return undefined;
   const names = values.flatMap((v) => v.split(",")).map((v) => v.trim());
   const unknown = names.filter((n) => !(LAYERS as readonly string[]).includes(n));
-  if (unknown.length) throw new UsageError(`--target ${unknown.map((u) => JSON.stringify(u)).join(", ")}: not a layer (expected one of ${LAYERS.join(", ")})`);
+  if (unknown.length) throw new UsageError(`${label} ${unknown.map((u) => JSON.stringify(u)).join(", ")}: not a layer (expected one of ${LAYERS.join(", ")})`);
   return names as LayerName[];
 }
 

@@ -62,16 +62,21 @@ export class StackFile {
 
   /** Sets a value, validates the whole stack config and writes the file; throws (file untouched) when invalid. */
   set(key: KeyPath, value: unknown): void {
-    const path = this.docPath(key);
-    if (!isMap(this.doc.get("config"))) this.doc.set("config", this.doc.createNode({}));
-    this.doc.setIn(path, value);
-    this.config();
-    this.write();
+    this.update([[key, value]]);
   }
 
   /** Removes a value (back to the default), validated the same way. */
   delete(key: KeyPath): void {
-    this.doc.deleteIn(this.docPath(key));
+    this.update([[key, undefined]]);
+  }
+
+  /** Several changes as one: set (undefined removes), validate the result once, write once. */
+  update(edits: ReadonlyArray<readonly [KeyPath, unknown]>): void {
+    if (!isMap(this.doc.get("config"))) this.doc.set("config", this.doc.createNode({}));
+    for (const [key, value] of edits) {
+      if (value === undefined) this.doc.deleteIn(this.docPath(key));
+      else this.doc.setIn(this.docPath(key), value);
+    }
     this.config();
     this.write();
   }

@@ -1,5 +1,5 @@
 /** The workload cluster as Cluster API objects (the reference's capo-cluster/), derived from config. */
-import type { StackConfig } from "../../config/schema";
+import { isAutoscaled, type StackConfig } from "../../config/schema";
 import type { KubeObject } from "../core/declared";
 import { secretRef, secretText } from "../core/secret-text";
 
@@ -113,6 +113,15 @@ export function kubeadmConfigTemplates(c: StackConfig): KubeObject[] {
   return [template(c.cluster.workers.name), template(c.cluster.infraNodes.name, [{ key: INFRA_ROLE, effect: "NoSchedule" }])];
 }
 
+type MachineDeploymentConfig = StackConfig["cluster"]["workers"];
+
+/** The autoscaler's min/max annotations when it owns the MachineDeployment's size. */
+const autoscalerAnnotations = (md: MachineDeploymentConfig) =>
+  isAutoscaled(md) && md.autoscaler ? { annotations: { [AUTOSCALER_MIN]: String(md.autoscaler.min), [AUTOSCALER_MAX]: String(md.autoscaler.max) } } : {};
+
+/** replicas only when the autoscaler does not own them (issue pulumi-kubernetes#2491: never fight it). */
+const replicasOf = (md: MachineDeploymentConfig) => (isAutoscaled(md) ? {} : { replicas: md.replicas });
+
 /**
  * Workers: replicas are owned by the cluster-autoscaler (min/max annotations), so they are
  * never declared — declaring them would fight the autoscaler on every apply.
@@ -122,9 +131,10 @@ export function workerMachineDeployment(c: StackConfig): KubeObject {
   return {
     apiVersion: CAPI,
     kind: "MachineDeployment",
-    metadata: meta(c, w.name, { annotations: { [AUTOSCALER_MIN]: String(w.autoscaler.min), [AUTOSCALER_MAX]: String(w.autoscaler.max) } }),
+    metadata: meta(c, w.name, autoscalerAnnotations(w)),
     spec: {
       clusterName: c.cluster.name,
+      ...replicasOf(w),
       selector: { matchLabels: null },
       template: {
         spec: {
@@ -144,10 +154,10 @@ export function infraMachineDeployment(c: StackConfig): KubeObject {
   return {
     apiVersion: CAPI,
     kind: "MachineDeployment",
-    metadata: meta(c, n.name),
+    metadata: meta(c, n.name, autoscalerAnnotations(n)),
     spec: {
       clusterName: c.cluster.name,
-      replicas: n.replicas,
+      ...replicasOf(n),
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0 } },
       selector: { matchLabels: null },
       template: {

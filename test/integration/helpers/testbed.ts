@@ -63,16 +63,30 @@ export function testConfig(management: ControlPlane, workload: ControlPlane, lay
   };
 }
 
-export async function startTestBed(layers: string[], name = "it"): Promise<TestBed> {
+/** Two control planes with the CRDs a real installation already has; stopped together on failure. */
+export async function startClusters(name: string): Promise<{ management: ControlPlane; workload: ControlPlane; stop(): Promise<void> }> {
   const management = await startControlPlane(`${name}-bootstrap`);
   const workload = await startControlPlane(`${name}-workload`).catch(async (err) => {
     await management.stop();
     throw err;
   });
-  const stateDir = mkdtempSync(join(tmpdir(), "prow-ops-state-"));
+  const stop = async () => {
+    await Promise.all([management.stop(), workload.stop()]);
+  };
   try {
     installCrds(management, capiCrdFiles());
     installCrds(workload, [certManagerCrdFile()]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { management, workload, stop };
+}
+
+export async function startTestBed(layers: string[], name = "it"): Promise<TestBed> {
+  const { management, workload, stop } = await startClusters(name);
+  const stateDir = mkdtempSync(join(tmpdir(), "prow-ops-state-"));
+  try {
     const stack = await openStack({
       stackName: name,
       backendUrl: `file://${stateDir}`,
@@ -94,13 +108,11 @@ export async function startTestBed(layers: string[], name = "it"): Promise<TestB
         Object.assign(bed.config, values);
         await stack.setAllConfig(toConfigMap(values));
       },
-      stop: async () => {
-        await Promise.all([management.stop(), workload.stop()]);
-      },
+      stop,
     };
     return bed;
   } catch (err) {
-    await Promise.all([management.stop(), workload.stop()]);
+    await stop();
     throw err;
   }
 }

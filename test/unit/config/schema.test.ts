@@ -44,7 +44,7 @@ describe("stack config schema", () => {
     ["cluster.dnsNameservers[0]", "8.8.8", /cluster\.dnsNameservers\[0\]: "8\.8\.8" is not a valid IPv4 address/],
     ["cluster.name", "Prow_Cluster", /cluster\.name: "Prow_Cluster" is not a valid Kubernetes name/],
     ["cluster.controlPlane.replicas", 2, /cluster\.controlPlane\.replicas: must be odd/],
-    ["cluster.workers.autoscaler.min", 6, /cluster\.workers\.autoscaler\.min: 6 is greater than workers\.autoscaler\.max \(5\)/],
+    ["cluster.workers.autoscaler.min", 6, /cluster\.workers\.autoscaler\.min: 6 is greater than autoscaler\.max \(5\)/],
     ["cluster.workers.machineTemplate", "prow-worker-v9", /cluster\.workers\.machineTemplate: "prow-worker-v9" is not one of cluster\.machineTemplates\[\]\.name/],
     ["cluster.machineTemplates[0].rootVolumeGiB", -1, /cluster\.machineTemplates\[0\]\.rootVolumeGiB/],
     ["cluster.allowedCIDRs", [], /cluster\.allowedCIDRs/],
@@ -80,7 +80,7 @@ describe("stack config schema", () => {
     const message = errorOf(raw);
     expect(message).toMatch(/cluster\.kubernetesVersion/);
     expect(message).toMatch(/ingress\.loadBalancerIP/);
-    expect(message).toMatch(/pulumi config set --path/);
+    expect(message).toMatch(/prow-ops config set <key> <value>/);
     expect(message).not.toMatch(/at .*\.ts:\d+/);
   });
 });
@@ -101,5 +101,23 @@ describe("what a wrong value is reported as", () => {
 
   test("GIVEN a missing key THEN it is reported as required", () => {
     expect(errorOf(withValue("cluster.podCIDR", undefined))).toMatch(/prow-ops:cluster\.podCIDR: is required \(expected a string\)/);
+  });
+});
+
+describe("who owns a MachineDeployment's replicas", () => {
+  test("GIVEN the autoscaler enabled AND replicas set THEN refused: the stack must never declare replicas the autoscaler owns", () => {
+    expect(errorOf(withValue("cluster.workers.replicas", 3))).toMatch(/prow-ops:cluster\.workers\.replicas: 3: replicas cannot be set while the autoscaler owns them .*prow-ops autoscaler disable prow-md-0/);
+  });
+
+  test("GIVEN the autoscaler disabled and no replicas THEN replicas are required", () => {
+    const raw = withValue("cluster.workers.autoscaler.enabled", false);
+    expect(errorOf(raw)).toMatch(/prow-ops:cluster\.workers\.replicas: is required when the autoscaler is disabled or absent/);
+  });
+
+  test("GIVEN the autoscaler disabled with replicas THEN valid; GIVEN both MachineDeployments with one name THEN refused", () => {
+    const raw = withValue("cluster.workers.autoscaler.enabled", false);
+    ((raw.cluster as Record<string, Record<string, unknown>>).workers as Record<string, unknown>).replicas = 3;
+    expect(parseStackConfig(raw, "Pulumi.prow.yaml").cluster.workers.replicas).toBe(3);
+    expect(errorOf(withValue("cluster.infraNodes.name", "prow-md-0"))).toMatch(/the two MachineDeployments need different names/);
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * A project folder for driving `prow-ops` as a user would against the test bed: Pulumi.yaml,
+ * a stack file holding the test-bed config, dist/ and node_modules/ linked (so the plain
+ * pulumi CLI can run the program too), a local file backend inside it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dump } from "js-yaml";
+import { MIRROR, PROJECT_ROOT } from "../../helpers/config";
+import type { ControlPlane } from "./control-plane";
+import { testConfig } from "./testbed";
+
+export interface CliProject {
+  dir: string;
+  stack: string;
+  stackFile: string;
+  env: Record<string, string>;
+  run(args: string[], o?: { input?: string; onStderr?: (text: string, child: ChildProcess) => void }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+export const PASSPHRASE = "cli-integration-passphrase";
+
+export function cliProject(management: ControlPlane, workload: ControlPlane, layers: string[], stack = "it"): CliProject {
+  const dir = mkdtempSync(join(tmpdir(), "prow-ops-cli-"));
+  copyFileSync(join(PROJECT_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+  symlinkSync(join(PROJECT_ROOT, "dist"), join(dir, "dist"));
+  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"));
+  const config = Object.fromEntries(Object.entries(testConfig(management, workload, layers)).map(([k, v]) => [`prow-ops:${k}`, v]));
+  const stackFile = join(dir, `Pulumi.${stack}.yaml`);
+  writeFileSync(stackFile, `# test-bed stack\n${dump({ config }, { lineWidth: -1, noRefs: true })}`);
+  const env = {
+    PROW_OPS_PROJECT_DIR: dir,
+    PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+    PROW_OPS_MIRROR: MIRROR,
+    PROW_OPS_CACHE: join(dir, ".cache"),
+    PULUMI_SKIP_CHECKPOINTS: "true",
+  };
+  const run: CliProject["run"] = (args, o = {}) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/prow-ops.js"), "--stack", stack, ...args], { env: { ...process.env, ...env }, cwd: dir });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        o.onStderr?.(stderr, child);
+      });
+      child.stdin.end(o.input ?? "");
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  return { dir, stack, stackFile, env, run };
+}
