@@ -15,7 +15,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -203,6 +203,9 @@ function withoutNullTimestamp(o: KubeObject): KubeObject {
   return o;
 }
 
+/** Job files of this project that the hand-run system does not have: the prow-ops preview presubmit and drift periodic. */
+export const PROJECT_JOB_FILES = ["config/jobs/metal3-io/prow-ops.yaml"];
+
 /** The README's `kubectl -n prow create configmap` commands. */
 export const CONFIGMAP_COMMANDS: Array<{ name: string; fromFile: string[] }> = [
   { name: "config", fromFile: ["config/config.yaml"] },
@@ -229,6 +232,8 @@ async function kustomize(kubectl: string, dir: string): Promise<KubeObject[]> {
  */
 export function prepareReferenceTree(root: string): Record<string, string> {
   copyTree(REFERENCE_DIR, root);
+  // Jobs this project adds to Prow's config (its own preview and drift jobs) join the reference's.
+  for (const f of PROJECT_JOB_FILES) copyFileSync(join(PROJECT_ROOT, f), join(root, f));
   const secretFiles = readmeSecretFiles(readFileSync(join(REFERENCE_DIR, "README.md"), "utf8"));
   const missing = SECRET_FILES.filter((f) => !(f in secretFiles));
   if (missing.length) throw new Error(`the README no longer creates ${missing.join(", ")}`);

@@ -23,6 +23,8 @@ export class S3Store implements TeamStore {
   static fromBackendUrl(url: string): S3Store {
     const u = new URL(url);
     if (!u.hostname) throw new UsageError(`backend ${url} names no bucket (expected s3://<bucket>?endpoint=...)`);
+    // The pinned SDK runs on Node 20; its notice about future releases is not for the operator.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
     const endpoint = u.searchParams.get("endpoint");
     const client = new S3Client({
