@@ -54,3 +54,41 @@ export function report(title: string, ours: Figures, reference: Figures, referen
   console.log(`  ratio ${ratio.toFixed(2)} (target <= ${maxRatio}): ${verdict}`);
   return ok;
 }
+
+/**
+ * Where the memory goes: runs argv and samples every process of its tree (ps, every 100 ms),
+ * keeping the peak RSS per command name — the CLI and the program (node), the engine
+ * (pulumi), each provider plugin.
+ */
+export async function profileTree(argv: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ seconds: number; peakMiBByCommand: Record<string, number>; code: number | null }> {
+  const { spawn, execFileSync } = await import("node:child_process");
+  const start = process.hrtime.bigint();
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: "ignore" });
+  const peaks: Record<string, number> = {};
+  const sampleOnce = () => {
+    let table: string;
+    try {
+      table = execFileSync("ps", ["-e", "-o", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
+    } catch {
+      return;
+    }
+    const rows = table
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .map(([pid, ppid, rss, ...comm]) => ({ pid: Number(pid), ppid: Number(ppid), rss: Number(rss), comm: comm.join(" ") }));
+    const tree = new Set([child.pid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const r of rows) if (tree.has(r.ppid) && !tree.has(r.pid)) {
+        tree.add(r.pid);
+        grew = true;
+      }
+    }
+    for (const r of rows) if (tree.has(r.pid)) peaks[r.comm] = Math.max(peaks[r.comm] ?? 0, r.rss / 1024);
+  };
+  const timer = setInterval(sampleOnce, 100);
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  clearInterval(timer);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakMiBByCommand: peaks, code };
+}

@@ -1,40 +1,55 @@
 /**
- * The real preview against two local API servers (after one `up`), timed as a separate
- * process so its memory is measured too, next to `kubectl diff --server-side` of the same objects.
+ * The real preview against two local API servers (after one `up`), run as users run it —
+ * `prow-ops preview` — next to `kubectl diff --server-side` of the same objects; plus one
+ * profiled run that says which process holds the memory.
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dump } from "js-yaml";
+import { cliProject } from "../../test/integration/helpers/cli-project";
+import { bedObjectsFor } from "../../test/integration/helpers/objects";
+import { CANARY, startClusters } from "../../test/integration/helpers/testbed";
 import { tool } from "../../test/integration/helpers/tools";
-import { bedObjects } from "../../test/integration/helpers/objects";
-import { startTestBed } from "../../test/integration/helpers/testbed";
-import { type Figures, repeat, sample } from "./measure";
+import { type Figures, profileTree, repeat, sample } from "./measure";
 
 const LAYERS = ["capi", "cluster", "cluster-resources", "infra", "prow"];
 
-export async function benchPreview(runs: number): Promise<{ ours: Figures; diff: Figures }> {
-  const bed = await startTestBed(LAYERS, "bench");
+export interface PreviewBench {
+  ours: Figures;
+  diff: Figures;
+  breakdown: Record<string, number>;
+}
+
+export async function benchPreview(runs: number, prowOps: string[]): Promise<PreviewBench> {
+  const clusters = await startClusters("bench");
   try {
-    await bed.stack.up({ onOutput: () => undefined });
+    const p = cliProject(clusters.management, clusters.workload, LAYERS, "bench");
+    const env = { ...process.env, ...p.env } as Record<string, string>;
+    const cli = (args: string[], input?: string) => spawnSync(prowOps[0], [...prowOps.slice(1), "--stack", "bench", ...args], { env, cwd: p.dir, input, encoding: "utf8" });
+    for (const [name, value] of Object.entries(CANARY)) cli(["secrets", "set", name], value);
+    const up = cli(["--yes", "up"]);
+    if (up.status !== 0) throw new Error(`up failed: ${up.stderr.slice(-2000)}`);
     // No webhook server runs here; each webhook call would wait for its timeout and measure
     // nothing but that. Both sides are measured without them.
-    for (const cp of [bed.management, bed.workload]) {
+    for (const cp of [clusters.management, clusters.workload]) {
       for (const kind of ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]) cp.kubectl(["delete", kind, "--all"]);
     }
-    const objects = await bedObjects(bed, LAYERS);
+    const objects = await bedObjectsFor(clusters.management, clusters.workload, LAYERS);
     for (const cluster of ["management", "workload"] as const) {
       const docs = objects.filter((o) => o.cluster === cluster).map((o) => dump(o.manifest, { noRefs: true, lineWidth: -1 }));
-      writeFileSync(join(bed.stateDir, `${cluster}.yaml`), docs.join("---\n"));
+      writeFileSync(join(p.dir, `${cluster}.yaml`), docs.join("---\n"));
     }
-    const previewOnce = [process.execPath, join(__dirname, "preview-once.js"), bed.stateDir];
-    const ours = repeat(runs, () => [sample(previewOnce)]);
+    const preview = [...prowOps, "--stack", "bench", "preview"];
+    const ours = repeat(runs, () => [sample(preview, { env: p.env, cwd: p.dir })]);
     const diff = repeat(runs, () =>
-      [bed.management, bed.workload].map((cp, i) =>
-        sample([tool("kubectl"), `--kubeconfig=${cp.kubeconfigPath}`, "diff", "--server-side", "--force-conflicts", "-f", join(bed.stateDir, `${i === 0 ? "management" : "workload"}.yaml`)], { okCodes: [0, 1] }),
+      [clusters.management, clusters.workload].map((cp, i) =>
+        sample([tool("kubectl"), `--kubeconfig=${cp.kubeconfigPath}`, "diff", "--server-side", "--force-conflicts", "-f", join(p.dir, `${i === 0 ? "management" : "workload"}.yaml`)], { okCodes: [0, 1] }),
       ),
     );
-    return { ours, diff };
+    const profiled = await profileTree(preview, { env: p.env, cwd: p.dir });
+    return { ours, diff, breakdown: profiled.peakMiBByCommand };
   } finally {
-    await bed.stop();
+    await clusters.stop();
   }
 }

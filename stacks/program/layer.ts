@@ -61,6 +61,12 @@ export class Layer extends pulumi.ComponentResource {
   private declareKube(d: DeclaredKube, args: LayerArgs, dependsOn: pulumi.Resource[]): pulumi.CustomResource {
     const object = this.resolve(d.object, args.secrets) as unknown as KubeObject;
     if (args.skipAwait) object.metadata = { ...object.metadata, annotations: { ...object.metadata.annotations, "pulumi.com/skipAwait": "true" } };
+    // A MachineDeployment whose replicas the stack declares is the stack's to size: after the
+    // autoscaler is disabled its field manager still co-owns spec.replicas, and an unforced
+    // server-side apply of a new count would conflict with it.
+    if (d.object.kind === "MachineDeployment" && (d.object.spec as { replicas?: number } | undefined)?.replicas !== undefined) {
+      object.metadata = { ...object.metadata, annotations: { ...object.metadata.annotations, "pulumi.com/patchForce": "true" } };
+    }
     const token = kubeToken(d.object);
     return new KubeObjectResource(token, d.name, object, {
       parent: this,

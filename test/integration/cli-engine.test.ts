@@ -95,6 +95,52 @@ describe("prow-ops engine commands against local API servers", () => {
     expect(max).toBe("7");
   });
 
+  test("GIVEN the cluster-autoscaler changing the workers' replicas (a second field manager) THEN no drift and no conflict: the stack never declares them", async () => {
+    const patch = JSON.stringify({ apiVersion: "cluster.x-k8s.io/v1beta1", kind: "MachineDeployment", metadata: { name: "prow-md-0", namespace: "default" }, spec: { replicas: 4 } });
+    clusters.management.kubectl(["apply", "--server-side", "--field-manager=cluster-autoscaler", "-f", "-"], patch);
+    const preview = await p.run(["preview", "--expect-no-changes"]);
+    expect(preview.code).toBe(0);
+    const up = await p.run(["--yes", "up"]);
+    expect(up.code).toBe(0);
+    expect(clusters.management.kubectl(["get", "machinedeployment", "prow-md-0", "-o", "jsonpath={.spec.replicas}"])).toBe("4");
+  });
+
+  test("WHEN scaled while the autoscaler owns the replicas THEN refused (exit 3); after `autoscaler disable` the current count is kept and scale works", async () => {
+    const refused = await p.run(["--yes", "scale", "prow-md-0", "--replicas", "2"]);
+    expect(refused.code).toBe(3);
+    const disable = await p.run(["--yes", "autoscaler", "disable", "prow-md-0"]);
+    expect({ code: disable.code, err: disable.stderr.slice(-800) }).toEqual({ code: 0, err: expect.any(String) });
+    const md = () => JSON.parse(clusters.management.kubectl(["get", "machinedeployment", "prow-md-0", "-o", "json"])) as { metadata: { annotations?: Record<string, string> }; spec: { replicas: number } };
+    expect(md().spec.replicas).toBe(4);
+    expect(Object.keys(md().metadata.annotations ?? {}).filter((k) => k.includes("autoscaler"))).toEqual([]);
+    expect(readFileSync(p.stackFile, "utf8")).toMatch(/replicas: 4/);
+    const scaled = await p.run(["--yes", "scale", "prow-md-0", "--replicas", "2"]);
+    expect(scaled.code).toBe(0);
+    expect(md().spec.replicas).toBe(2);
+    const enable = await p.run(["--yes", "autoscaler", "enable", "prow-md-0"]);
+    expect(enable.code).toBe(0);
+    expect(md().metadata.annotations?.["cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"]).toBe("7");
+    expect((await p.run(["preview", "--expect-no-changes"])).code).toBe(0);
+  });
+
+  test("WHEN status is asked THEN it reads both clusters: the MachineDeployments with their autoscaler bounds, the Prow deployments", async () => {
+    const res = await p.run(["--json", "status"]);
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as { cluster: { name: string }; machineDeployments: Array<{ name: string; autoscaler?: { min: number; max: number } }>; prow: { deployments: unknown[] } };
+    expect(report.cluster.name).toBe("prow");
+    expect(report.machineDeployments.find((m) => m.name === "prow-md-0")?.autoscaler).toEqual({ min: 2, max: 7 });
+    expect(report.prow.deployments.length).toBeGreaterThan(5);
+  });
+
+  test("WHEN diff of a layer THEN the engine's per-object diff of that layer", async () => {
+    expect((await p.run(["config", "set", "cluster.workers.autoscaler.min", "3"])).code).toBe(0);
+    const res = await p.run(["diff", "cluster"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/machinedeployment:default:prow-md-0/);
+    expect(res.stdout).toMatch(/cluster-api-autoscaler-node-group-min-size.*"2".*=>.*"3"|"2" => "3"/s);
+    expect((await p.run(["config", "set", "cluster.workers.autoscaler.min", "2"])).code).toBe(0);
+  });
+
   test("GIVEN the plain pulumi CLI on the project (what CI runs) WHEN previewed THEN it agrees with prow-ops preview: no changes", async () => {
     const res = spawnSync(join(TOOLS_BIN, "pulumi"), ["preview", "--stack", p.stack, "--non-interactive", "--diff=false", "--expect-no-changes"], {
       cwd: p.dir,

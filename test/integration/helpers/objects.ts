@@ -1,11 +1,14 @@
 /** The Kubernetes objects a test-bed stack declares, per cluster, as Pulumi sends them. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { declareAll } from "../../../cli/lib/render";
 import { parseStackConfig } from "../../../config/load";
 import type { DeclaredKube } from "../../../stacks/core/declared";
 import { mapSecretTexts, type SecretName, type SecretText } from "../../../stacks/core/secret-text";
 import { MIRROR } from "../../helpers/config";
-import { CANARY, type TestBed } from "./testbed";
+import type { ControlPlane } from "./control-plane";
+import { CANARY, type TestBed, testConfig } from "./testbed";
 
 export interface BedObject {
   layer: string;
@@ -22,9 +25,18 @@ function withoutNulls(value: unknown): unknown {
 }
 
 export async function bedObjects(bed: TestBed, layers: string[]): Promise<BedObject[]> {
-  const config = parseStackConfig(bed.config, "test-bed config");
+  return objectsOf(bed.config, layers, join(bed.stateDir, "manifests"));
+}
+
+/** The same for two clusters started without a TestBed stack (the CLI tests and the bench). */
+export async function bedObjectsFor(management: ControlPlane, workload: ControlPlane, layers: string[]): Promise<BedObject[]> {
+  return objectsOf(testConfig(management, workload, layers), layers, mkdtempSync(join(tmpdir(), "prow-ops-objects-")));
+}
+
+async function objectsOf(raw: Record<string, unknown>, layers: string[], cacheDir: string): Promise<BedObject[]> {
+  const config = parseStackConfig(raw, "test-bed config");
   const resolve = (t: SecretText) => t.resolve((n: SecretName) => (CANARY as Record<string, string>)[n]);
-  const declared = await declareAll(config, { mirror: MIRROR, cacheDir: join(bed.stateDir, "manifests") });
+  const declared = await declareAll(config, { mirror: MIRROR, cacheDir });
   return declared
     .filter((l) => layers.includes(l.spec.name))
     .flatMap((l) =>
