@@ -1,7 +1,7 @@
 /** config validate / get / set / unset on Pulumi.<stack>.yaml (no engine: plain values only). */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { UsageError } from "../../stacks/core/errors";
+import { ConfigError, UsageError } from "../../stacks/core/errors";
 import { fromRoot } from "../../stacks/core/paths";
 import { configMaps } from "../../stacks/prow/objects";
 import type { Context } from "./context";
@@ -17,6 +17,8 @@ export function configValidate(ctx: Context, configDir = prowConfigDir(ctx)): vo
   const file = StackFile.load(ctx.stackFile);
   file.config();
   const sizes = objectSizes(configMaps(configDir));
+  const over = sizes.filter((s) => s.share > 1);
+  if (over.length) throw new ConfigError(`${over.map(sizeWarning).join("\n")}\nThe API server refuses objects over 1 MiB: an up would fail.`);
   const warnings = sizes.filter((s) => s.share >= WARN_AT).map(sizeWarning);
   for (const w of warnings) ctx.reporter.warn(w);
   const largest = sizes.slice(0, 4).map((s) => `  ${s.kind} ${s.name}: ${(s.bytes / 1024).toFixed(0)} KiB (${Math.round(s.share * 100)}% of 1 MiB)`);

@@ -1,5 +1,5 @@
 /** config validate / get / set / unset and secrets list, run as a user runs them (bin/prow-ops.js). */
-import { cpSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../helpers/cli";
 import { PROJECT_ROOT } from "../../helpers/config";
@@ -66,18 +66,28 @@ describe("prow-ops config validate", () => {
     expect(out.objects[0]).toMatchObject({ kind: "ConfigMap", name: "prow/job-config" });
   });
 
-  test("GIVEN ten times today's job files THEN a warning that job-config nears the 1 MiB object limit", () => {
+  /** The project's Prow config with every job file repeated `times` times in all. */
+  const withJobs = (times: number) => {
     const p = tempProject();
     const config = join(p.dir, "config");
     cpSync(join(PROJECT_ROOT, "config"), config, { recursive: true, filter: (src) => !src.endsWith(".ts") });
     const jobs = join(config, "jobs");
     const originals = readdirSync(jobs, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    for (let i = 1; i < 10; i++) for (const f of originals) cpSync(join(f.parentPath, f.name), join(f.parentPath, `copy${i}-${f.name}`));
-    const res = cli(p, ["--json", "config", "validate"]);
+    for (let i = 1; i < times; i++) for (const f of originals) cpSync(join(f.parentPath, f.name), join(f.parentPath, `copy${i}-${f.name}`));
+    return p;
+  };
+
+  test("GIVEN eight times today's job files THEN a warning that job-config nears the 1 MiB object limit", () => {
+    const res = cli(withJobs(8), ["--json", "config", "validate"]);
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/warning: ConfigMap prow\/job-config is 0\.\d\d MiB, \d\d% of Kubernetes' 1 MiB object limit/);
+    expect(res.stderr).toMatch(/warning: ConfigMap prow\/job-config is 0\.\d\d MiB, [89]\d% of Kubernetes' 1 MiB object limit/);
     expect(JSON.parse(res.stdout).warnings).toHaveLength(1);
-    rmSync(config, { recursive: true });
+  });
+
+  test("GIVEN ten times today's job files THEN refused (exit 2): the API server would refuse the ConfigMap", () => {
+    const res = cli(withJobs(10), ["config", "validate"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/ConfigMap prow\/job-config is 1\.\d\d MiB, 10\d% of Kubernetes' 1 MiB object limit[\s\S]*an up would fail/);
   });
 
   test.each([
