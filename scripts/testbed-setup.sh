@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the integration test-bed toolchain into .tools/ (git-ignored), from Go modules only:
-#   .tools/bin/{pulumi,pulumi-language-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl}
+#   .tools/bin/{pulumi,pulumi-language-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,versitygw}
 #   .tools/pulumi-home/plugins/resource-NAME-vX.Y.Z/  (provider plugins, via `pulumi plugin install --file`)
 #   .tools/env.sh                                      (source it in tests/CI)
 #
@@ -237,6 +237,12 @@ build_clusterctl() {
   CLUSTERCTL_DISABLE_VERSIONCHECK=true "$out/clusterctl" version
 }
 
+build_versitygw() {
+  local v=$1 out=$2
+  GOFLAGS= GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/versity/versitygw/cmd/versitygw@$v"
+  "$out/versitygw" --version
+}
+
 PROVIDER_NAME=""
 PROVIDER_MODULE=""
 provider_sibling() { echo "v$PROVIDER_BUILD_VERSION"; }
@@ -303,6 +309,7 @@ esac
 ensure_tool kubernetes "$KUBERNETES_VERSION" build_kubernetes kube-apiserver kubectl kube-controller-manager
 ensure_tool etcd "$ETCD_VERSION" build_etcd etcd
 ensure_tool clusterctl "$CLUSTERCTL_VERSION" build_clusterctl clusterctl
+ensure_tool versitygw "$VERSITYGW_VERSION" build_versitygw versitygw
 
 # 4. provider plugins at the versions of their npm packages
 for name in kubernetes random openstack github command; do
