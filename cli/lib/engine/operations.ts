@@ -49,7 +49,7 @@ const LAYER_BY_TYPE = new Map<string, string>(LAYERS.map((l) => [LAYER_SPECS[l].
 
 /** urn:pulumi:<stack>::<project>::<parent types>$<type>::<name> → its layer, type and name. */
 export function parseUrn(urn: string): Omit<ResourceChange, "op" | "urn"> {
-  const [, , , typeChain = "", ...rest] = urn.split("::");
+  const [, , typeChain = "", ...rest] = urn.split("::");
   const types = typeChain.split("$");
   const layer = types.map((t) => LAYER_BY_TYPE.get(t)).find(Boolean) ?? (types[0].startsWith("pulumi:providers:") ? "providers" : "stack");
   return { layer, type: types[types.length - 1], name: rest.join("::") };
@@ -82,7 +82,8 @@ export async function runOperation(opened: OpenedStack, operation: Operation, o:
   const preview = operation === "preview";
   const onEvent = (e: EngineEvent) => {
     const pre = e.resourcePreEvent?.metadata;
-    if (pre && !e.resourcePreEvent?.planning) {
+    // A preview's steps all come as planning events; an update's as real ones (it runs without its own preview).
+    if (pre) {
       const parsed = parseUrn(pre.urn);
       if (pre.type.startsWith("metal3:prow:") || pre.type === "pulumi:pulumi:Stack") return;
       count(pre.op, parsed.layer);
