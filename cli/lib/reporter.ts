@@ -27,15 +27,19 @@ export interface ReporterOptions {
 export function createReporter(o: ReporterOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
   const style = (format: Parameters<typeof styleText>[0], text: string) => (o.color ? styleText(format, text) : text);
   const line = (text: string) => err.write(`${text}\n`);
+  // After JSON-lines events, the result is one more line; alone, it is one pretty document.
+  let eventsWritten = false;
   return {
     json: o.json,
     style,
     info: (m) => line(m),
     warn: (m) => line(style("yellow", `warning: ${m}`)),
     progress: (m) => line(style("dim", m)),
-    result: (value, human) => out.write(o.json ? `${JSON.stringify(value, null, 2)}\n` : human.endsWith("\n") || human === "" ? human : `${human}\n`),
+    result: (value, human) => out.write(o.json ? `${JSON.stringify(value, null, eventsWritten ? undefined : 2)}\n` : human.endsWith("\n") || human === "" ? human : `${human}\n`),
     event: (value) => {
-      if (o.json) out.write(`${JSON.stringify({ time: new Date().toISOString(), ...value })}\n`);
+      if (!o.json) return;
+      eventsWritten = true;
+      out.write(`${JSON.stringify({ time: new Date().toISOString(), ...value })}\n`);
     },
   };
 }

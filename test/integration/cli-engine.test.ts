@@ -88,7 +88,7 @@ describe("prow-ops engine commands against local API servers", () => {
 
   test("WHEN up --target cluster THEN only that layer is updated", async () => {
     const res = await p.run(["--yes", "--json", "up", "--target", "cluster"]);
-    expect(res.code).toBe(0);
+    expect({ code: res.code, err: res.stderr.slice(-1500) }).toEqual({ code: 0, err: expect.any(String) });
     const s = json(res.stdout);
     expect(s.changed.map((c) => `${c.op} ${c.layer}`)).toEqual(["update cluster"]);
     const max = clusters.management.kubectl(["get", "machinedeployment", "prow-md-0", "-o", "jsonpath={.metadata.annotations.cluster\\.x-k8s\\.io/cluster-api-autoscaler-node-group-max-size}"]);
@@ -175,11 +175,14 @@ describe("prow-ops engine commands against local API servers", () => {
     mkdirSync(stackLocks, { recursive: true });
     const lock = { pid: 4242, username: "alice", hostname: "laptop", timestamp: "2026-11-30T10:00:00Z" };
     writeFileSync(join(stackLocks, "3b0e3c0e-7c5f-4a43-9f3e-0e9b2c1d4a5f.json"), JSON.stringify(lock));
+    // Something to apply: an up with nothing to do never reaches the lock.
+    expect((await p.run(["config", "set", "cluster.workers.autoscaler.max", "6"])).code).toBe(0);
     const res = await p.run(["--yes", "up"]);
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/stack it is locked by alice@laptop \(pid 4242\) since 2026-11-30T10:00:00Z.*prow-ops unlock --stack it/);
     const unlock = await p.run(["--yes", "unlock"]);
     expect(unlock.code).toBe(0);
+    expect((await p.run(["--yes", "up"])).code).toBe(0);
     expect((await p.run(["preview", "--expect-no-changes"])).code).toBe(0);
   });
 

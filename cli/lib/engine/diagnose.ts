@@ -76,6 +76,10 @@ const rules: Rule[] = [
         )
       : undefined,
   (text) => {
+    const m = first(text, /Missing required configuration variable 'prow-ops:([A-Za-z]+)'/);
+    return m ? new ConfigError(`the secret ${m[1]} is not set: \`prow-ops secrets set ${m[1]}\` (from stdin or a hidden prompt); \`prow-ops secrets list\` shows what else is missing.`) : undefined;
+  },
+  (text) => {
     const m = first(text, /(invalid stack configuration in [^\n]*\n(?: {2}prow-ops[^\n]*\n)+[^\n]*)/);
     return m ? new ConfigError(m[1].trim()) : undefined;
   },

@@ -65,7 +65,7 @@ export function targetUrns(stack: string, layers: LayerName[]): string[] {
       : l === "github"
         ? [`${prefix}pulumi:providers:github::**`]
         : [`${prefix}pulumi:providers:openstack::**`, `${prefix}pulumi:providers:command::**`];
-    return [`${prefix}${spec.type}`, `${prefix}${spec.type}$**`, ...providers];
+    return [`${prefix}${spec.type}::${l}`, `${prefix}${spec.type}$**`, ...providers];
   });
 }
 
@@ -87,11 +87,17 @@ export async function runOperation(opened: OpenedStack, operation: Operation, o:
       const parsed = parseUrn(pre.urn);
       if (pre.type.startsWith("metal3:prow:") || pre.type === "pulumi:pulumi:Stack") return;
       count(pre.op, parsed.layer);
-      if (pre.op !== "same" && pre.op !== "read") {
+      // A refresh visits every resource; what drifted is told by its outputs event (below).
+      if (pre.op !== "same" && pre.op !== "read" && pre.op !== "refresh") {
         summary.changed.push({ op: pre.op, urn: pre.urn, ...parsed });
         o.reporter.progress(`${preview ? "would" : ""} ${preview ? pre.op : (VERB[pre.op] ?? pre.op)}  ${parsed.type}  ${parsed.name}  [${parsed.layer}]`.trim());
       }
-      o.reporter.event({ event: "resource", op: pre.op, urn: pre.urn, layer: parsed.layer });
+    }
+    const refreshed = e.resOutputsEvent?.metadata;
+    if (refreshed?.op === "refresh" && (refreshed.diffs?.length ?? 0) > 0) {
+      const parsed = parseUrn(refreshed.urn);
+      summary.changed.push({ op: "refresh", urn: refreshed.urn, ...parsed });
+      o.reporter.progress(`drifted  ${parsed.type}  ${parsed.name}  [${parsed.layer}]: ${refreshed.diffs?.join(", ")}`);
     }
     const failed = e.resOpFailedEvent?.metadata;
     if (failed) o.reporter.warn(`failed: ${parseUrn(failed.urn).name}`);

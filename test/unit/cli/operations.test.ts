@@ -9,7 +9,7 @@ describe("engine operations, pure parts", () => {
 
   test("GIVEN --target prow THEN the layer, everything under it and the workload cluster's provider", () => {
     expect(targetUrns("prow", ["prow"])).toEqual([
-      "urn:pulumi:prow::prow-ops::metal3:prow:Prow",
+      "urn:pulumi:prow::prow-ops::metal3:prow:Prow::prow",
       "urn:pulumi:prow::prow-ops::metal3:prow:Prow$**",
       "urn:pulumi:prow::prow-ops::pulumi:providers:kubernetes::workload-cluster",
     ]);
