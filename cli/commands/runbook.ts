@@ -58,11 +58,4 @@ export function registerRuns(program: Command): void {
     .action(async (runId: string, _o: unknown, c: Command) => {
       await (await import("../lib/runbook/command")).runsShow(contextOf(c), runId);
     });
-  runs
-    .command("unlock")
-    .description("break the runbook lock a crashed run left (asks for the stack name to be typed)")
-    .addHelpText("after", examples(["prow-ops runs unlock --stack prow"]))
-    .action(async (_o: unknown, c: Command) => {
-      await (await import("../lib/runbook/command")).runsUnlock(contextOf(c));
-    });
 }

@@ -61,7 +61,7 @@ export function registerStackCommands(program: Command): void {
 
   program
     .command("unlock")
-    .description("break the state lock a crashed run left behind (only when no other run is going on)")
+    .description("break the locks a crashed run left behind: the team lock beside the state and Pulumi's state lock (only when no other run is going on)")
     .addHelpText("after", examples(["prow-ops unlock --stack prow"]))
     .action(async (_o: unknown, cmd: Command) => {
       const { unlockCommand } = await import("../lib/engine/commands");

@@ -5,6 +5,8 @@ import { confirmTyped } from "../confirm";
 import type { Context } from "../context";
 import { type ChangeSummary, explainFailure, formatSummary, type Operation, runOperation } from "./operations";
 import { withStack } from "./session";
+import { acquireRunbookLock, lockKey } from "../runbook/lock";
+import { teamStoreFor } from "../team/store";
 import type { OpenedStack } from "./workspace";
 
 export interface EngineCommandOptions {
@@ -37,30 +39,47 @@ export async function previewCommand(ctx: Context, o: EngineCommandOptions): Pro
   });
 }
 
+/**
+ * Changes hold the stack's team lock from the first preview to the end (the runbook lock,
+ * beside the state): a second maintainer is refused at once, before previewing a plan that
+ * the first one is about to make stale.
+ */
+async function exclusive<T>(opened: OpenedStack, command: string, fn: () => Promise<T>): Promise<T> {
+  const store = await teamStoreFor(opened.backend);
+  const release = await acquireRunbookLock(store, opened.stackName, command, `${new Date().toISOString().replace(/[-:.]/g, "")}-${process.pid}`);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
 /** A preview first; then yes/no, or the cluster name typed when anything would be deleted or replaced. */
 export async function upCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
-  await withStack(ctx, o, async (opened, signal) => {
-    const preview = await operate(ctx, opened, "preview", o, signal);
-    ctx.reporter.info(formatSummary(preview));
-    if (!preview.changed.length) {
-      ctx.reporter.result(preview, "nothing to do: the stack matches its configuration");
-      return;
-    }
-    const destructive = preview.changed.filter((c) => /delete|replace/.test(c.op));
-    const cluster = await clusterName(opened);
-    await confirmTyped(
-      ctx,
-      destructive.length ? `up would delete or replace ${destructive.length} resource(s):\n${changedList({ ...preview, changed: destructive })}\n` : `up would apply ${preview.changed.length} change(s) to stack ${opened.stackName}`,
-      destructive.length ? cluster : opened.stackName,
-    );
-    const s = await operate(ctx, opened, "up", o, signal);
-    report(ctx, s);
-  });
+  await withStack(ctx, o, (opened, signal) => exclusive(opened, "up", () => upSteps(ctx, opened, o, signal)));
+}
+
+async function upSteps(ctx: Context, opened: OpenedStack, o: EngineCommandOptions, signal: AbortSignal): Promise<void> {
+  const preview = await operate(ctx, opened, "preview", o, signal);
+  ctx.reporter.info(formatSummary(preview));
+  if (!preview.changed.length) {
+    ctx.reporter.result(preview, "nothing to do: the stack matches its configuration");
+    return;
+  }
+  const destructive = preview.changed.filter((c) => /delete|replace/.test(c.op));
+  const cluster = await clusterName(opened);
+  await confirmTyped(
+    ctx,
+    destructive.length ? `up would delete or replace ${destructive.length} resource(s):\n${changedList({ ...preview, changed: destructive })}\n` : `up would apply ${preview.changed.length} change(s) to stack ${opened.stackName}`,
+    destructive.length ? cluster : opened.stackName,
+  );
+  const s = await operate(ctx, opened, "up", o, signal);
+  report(ctx, s);
 }
 
 export async function refreshCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
   await withStack(ctx, o, async (opened, signal) => {
-    const s = await operate(ctx, opened, "refresh", o, signal);
+    const s = await exclusive(opened, "refresh", () => operate(ctx, opened, "refresh", o, signal));
     report(ctx, s);
     if (o.expectNoChanges) expectNone(s, `the state of stack ${opened.stackName} differed from what the clouds and clusters hold`);
   });
@@ -71,14 +90,19 @@ export async function destroyCommand(ctx: Context, o: EngineCommandOptions): Pro
     const cluster = await clusterName(opened);
     const scope = o.target ? `the layers ${o.target.join(", ")} of stack ${opened.stackName}` : `every resource of stack ${opened.stackName}`;
     await confirmTyped(ctx, `destroy deletes ${scope} (cluster ${cluster})`, cluster);
-    const s = await operate(ctx, opened, "destroy", o, signal);
+    const s = await exclusive(opened, "destroy", () => operate(ctx, opened, "destroy", o, signal));
     report(ctx, s);
   });
 }
 
+/** Breaks what a crashed run left: the team lock beside the state and Pulumi's own state lock. */
 export async function unlockCommand(ctx: Context): Promise<void> {
   await withStack(ctx, {}, async (opened) => {
-    await confirmTyped(ctx, `unlock removes the lock of stack ${opened.stackName}; only do this when no other run of it is going on`, opened.stackName);
+    const store = await teamStoreFor(opened.backend);
+    const holder = await store.read(lockKey(opened.stackName));
+    if (holder) ctx.reporter.info(`lock of stack ${opened.stackName}: ${holder}`);
+    await confirmTyped(ctx, `unlock removes the locks of stack ${opened.stackName}; only do this when the run holding them is really gone`, opened.stackName);
+    if (holder) await store.remove(lockKey(opened.stackName));
     try {
       await opened.stack.cancel();
     } catch (err) {

@@ -1,12 +1,10 @@
 /** The runbook commands' behaviour: plan, run (with Ctrl-C as a clean stop), and the `runs` records. */
 import { UsageError } from "../../../stacks/core/errors";
-import { confirmTyped } from "../confirm";
 import type { Context } from "../context";
 import { backendUrl } from "../engine/workspace";
 import { teamStoreFor, type TeamStore } from "../team/store";
 import { type AuditRecord, plan, type RunOptions, runRunbook } from "./engine";
 import { Journal } from "./journal";
-import { lockKey } from "./lock";
 import type { RunContext, Runbook } from "./types";
 
 export const storeOf = (ctx: Context): Promise<TeamStore> => teamStoreFor(backendUrl({ projectDir: ctx.projectDir, stack: ctx.options.stack, backend: ctx.options.backend }));
@@ -56,16 +54,3 @@ export async function runsShow(ctx: Context, runId: string): Promise<void> {
   ctx.reporter.result({ runId, records }, human);
 }
 
-export async function runsUnlock(ctx: Context): Promise<void> {
-  const store = await storeOf(ctx);
-  const key = lockKey(ctx.options.stack);
-  const holder = await store.read(key);
-  if (!holder) {
-    ctx.reporter.result({ stack: ctx.options.stack, locked: false }, `stack ${ctx.options.stack} holds no runbook lock`);
-    return;
-  }
-  ctx.reporter.info(`lock of stack ${ctx.options.stack}: ${holder}`);
-  await confirmTyped(ctx, `unlock removes that lock; only do this when that run is really gone`, ctx.options.stack);
-  await store.remove(key);
-  ctx.reporter.result({ stack: ctx.options.stack, unlocked: true }, `stack ${ctx.options.stack}: runbook lock removed; continue the crashed run with --resume`);
-}

@@ -19,15 +19,19 @@ export interface LockHolder {
 
 export const lockKey = (stack: string) => `locks/${stack}.json`;
 
+/** Everyday commands that take the same lock for their whole run (nothing to resume). */
+const ENGINE_COMMANDS = ["up", "refresh", "destroy"];
+
 export const whoami = () => ({ user: userInfo().username, host: hostname() });
 
 export async function acquireRunbookLock(store: TeamStore, stack: string, runbook: string, runId: string): Promise<() => Promise<void>> {
   const holder: LockHolder = { runbook, runId, ...whoami(), pid: process.pid, since: new Date().toISOString() };
   if (!(await store.create(lockKey(stack), JSON.stringify(holder, null, 2)))) {
     const current = JSON.parse((await store.read(lockKey(stack))) ?? "{}") as Partial<LockHolder>;
+    const engineCommand = ENGINE_COMMANDS.includes(current.runbook ?? "");
     throw new RefusedError(
-      `stack ${stack} is locked by runbook ${current.runbook ?? "?"} (run ${current.runId ?? "?"}) of ${current.user ?? "?"}@${current.host ?? "?"} (pid ${current.pid ?? "?"}) since ${current.since ?? "?"}. ` +
-        `Wait for it to end; if that run crashed, break the lock with \`prow-ops runs unlock --stack ${stack}\` and continue it with --resume.`,
+      `stack ${stack} is locked by ${engineCommand ? "" : "runbook "}${current.runbook ?? "?"} (run ${current.runId ?? "?"}) of ${current.user ?? "?"}@${current.host ?? "?"} (pid ${current.pid ?? "?"}) since ${current.since ?? "?"}. ` +
+        `Wait for it to end; if that run crashed, break the lock with \`prow-ops unlock --stack ${stack}\`${engineCommand ? "" : " and continue it with --resume"}.`,
     );
   }
   return async () => {

@@ -49,7 +49,7 @@ export async function probe(name: ToolName): Promise<ToolStatus> {
   const path = toolPath(name);
   if (path === name) return { name, problem: `not found (install: ${spec.install})` };
   const execa = require("execa") as typeof import("execa");
-  const res = await execa(path, spec.versionArgs, { reject: false, timeout: 15000 });
+  const res = await execa(path, spec.versionArgs, { reject: false, timeout: 15000, stdin: "ignore" });
   const found = spec.versionPattern.exec(`${res.stdout}\n${res.stderr}`)?.[1];
   const version = found ? semver.coerce(found)?.version : undefined;
   if (!version) return { name, path, problem: `its version could not be read from \`${name} ${spec.versionArgs.join(" ")}\`` };

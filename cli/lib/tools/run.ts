@@ -49,13 +49,14 @@ export async function runTool(tool: ToolName, call: ToolCall): Promise<ToolResul
   const execa = require("execa") as typeof import("execa");
   try {
     const res = await execa(toolPath(tool), [...call.args], {
-      input: call.input,
+      // No input: stdin closed, so a tool that reads it ends instead of waiting forever.
+      ...(call.input === undefined ? { stdin: "ignore" as const } : { input: call.input }),
       env: call.env,
       cwd: call.cwd,
       timeout: call.timeoutMs,
       signal: call.signal,
       stripFinalNewline: false,
-    } as import("execa").Options);
+    } as unknown as import("execa").Options);
     return { stdout: res.stdout, stderr: res.stderr };
   } catch (err) {
     const e = err as { exitCode?: number; stderr?: string; timedOut?: boolean; isCanceled?: boolean; code?: string };

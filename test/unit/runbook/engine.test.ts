@@ -142,7 +142,7 @@ describe("the runbook engine", () => {
     const store = new FileStore(tmp("store"));
     const release = await acquireRunbookLock(store, "t", "bastion-swap", "20261130T100000Z-abcdef");
     const err = await runRunbook(testContext().ctx, store, sampleRunbook(world), { options: { version: "v1" } }).catch((e) => e);
-    expect(err.message).toMatch(/stack t is locked by runbook bastion-swap \(run 20261130T100000Z-abcdef\) of \S+@\S+ \(pid \d+\) since 20\d\d-.*prow-ops runs unlock --stack t/);
+    expect(err.message).toMatch(/stack t is locked by runbook bastion-swap \(run 20261130T100000Z-abcdef\) of \S+@\S+ \(pid \d+\) since 20\d\d-.*prow-ops unlock --stack t` and continue it with --resume/);
     expect(exitCodeOf(err)).toBe(3);
     expect(readdirSync(world)).toEqual([]);
     await release();
