@@ -49,7 +49,7 @@ describe("the whole Kubernetes stack against local API servers", () => {
 
   test("THEN no secret value is in the state in plain text (pulumi stack export)", async () => {
     const state = JSON.stringify(await bed.stack.exportStack());
-    expect(state).toContain("secretsProviders");
+    expect(state).toContain("secrets_providers");
     expect(state).toContain("4dabf18193072939515e22adb298388d"); // Pulumi's marker of an encrypted value
     for (const [name, value] of Object.entries(CANARY)) expect({ name, found: state.includes(value) }).toEqual({ name, found: false });
   });
