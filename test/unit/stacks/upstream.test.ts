@@ -11,8 +11,8 @@ const noNetwork = async (url: string): Promise<Buffer> => {
   throw new Error(`unexpected download of ${url}`);
 };
 
-describe("upstream manifests", () => {
-  // These tests choose mirror and download themselves; an ambient mirror must not leak in.
+/** These tests choose mirror and download themselves; an ambient mirror must not leak in. */
+function withoutAmbientMirror(): void {
   const ambientMirror = process.env.PROW_OPS_MIRROR;
   beforeAll(() => {
     delete process.env.PROW_OPS_MIRROR;
@@ -20,6 +20,10 @@ describe("upstream manifests", () => {
   afterAll(() => {
     if (ambientMirror !== undefined) process.env.PROW_OPS_MIRROR = ambientMirror;
   });
+}
+
+describe("upstream manifests", () => {
+  withoutAmbientMirror();
 
   test("GIVEN the lock WHEN loaded from the offline copies THEN every entry is found by hash and yields objects", async () => {
     const ids = Object.keys(UPSTREAM_LOCK) as Array<keyof typeof UPSTREAM_LOCK>;
@@ -68,13 +72,7 @@ describe("upstream manifests", () => {
 });
 
 describe("manifests that cannot be had", () => {
-  const ambientMirror = process.env.PROW_OPS_MIRROR;
-  beforeAll(() => {
-    delete process.env.PROW_OPS_MIRROR;
-  });
-  afterAll(() => {
-    if (ambientMirror !== undefined) process.env.PROW_OPS_MIRROR = ambientMirror;
-  });
+  withoutAmbientMirror();
 
   test("GIVEN a warm cache and a mirror folder that does not exist THEN it is still an error", async () => {
     const cacheDir = tmp();
