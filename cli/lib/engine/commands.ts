@@ -5,7 +5,7 @@ import { confirmTyped } from "../confirm";
 import type { Context } from "../context";
 import { type ChangeSummary, explainFailure, formatSummary, type Operation, runOperation } from "./operations";
 import { withStack } from "./session";
-import { acquireRunbookLock, lockKey } from "../runbook/lock";
+import { acquireRunbookLock, lockKey, newRunId } from "../runbook/lock";
 import { teamStoreFor } from "../team/store";
 import type { OpenedStack } from "./workspace";
 
@@ -46,7 +46,7 @@ export async function previewCommand(ctx: Context, o: EngineCommandOptions): Pro
  */
 async function exclusive<T>(opened: OpenedStack, command: string, fn: () => Promise<T>): Promise<T> {
   const store = await teamStoreFor(opened.backend);
-  const release = await acquireRunbookLock(store, opened.stackName, command, `${new Date().toISOString().replace(/[-:.]/g, "")}-${process.pid}`);
+  const release = await acquireRunbookLock(store, opened.stackName, command, newRunId());
   try {
     return await fn();
   } finally {

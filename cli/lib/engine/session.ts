@@ -4,6 +4,7 @@
  * at once and says how to release the lock that may be left.
  */
 import type { Context } from "../context";
+import { withInterrupts } from "../interrupt";
 import { type OpenedStack, openProjectStack } from "./workspace";
 
 export interface SessionOptions {
@@ -18,23 +19,16 @@ export async function withStack<T>(ctx: Context, o: SessionOptions, fn: (opened:
     fetch: o.mirror ? { mirror: o.mirror } : {},
   });
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      ctx.reporter.warn("cancelling: the engine finishes the operations in flight and releases the stack's lock (Ctrl-C again to stop at once)");
-      controller.abort();
-      return;
-    }
-    ctx.reporter.warn(`stopped at once: if stack ${opened.stackName} stays locked, run \`prow-ops unlock --stack ${opened.stackName}\``);
-    process.exit(130);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    return await fn(opened, controller.signal);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  return withInterrupts(
+    (count) => {
+      if (count === 1) {
+        ctx.reporter.warn("cancelling: the engine finishes the operations in flight and releases the stack's lock (Ctrl-C again to stop at once)");
+        controller.abort();
+        return;
+      }
+      ctx.reporter.warn(`stopped at once: if stack ${opened.stackName} stays locked, run \`prow-ops unlock --stack ${opened.stackName}\``);
+      process.exit(130);
+    },
+    () => fn(opened, controller.signal),
+  );
 }

@@ -12,7 +12,7 @@ import { load } from "js-yaml";
 import { SetupError } from "../../../stacks/core/errors";
 import { projectRoot } from "../../../stacks/core/paths";
 import type { FetchOptions } from "../../../stacks/core/upstream";
-import { diagnose } from "./diagnose";
+import { diagnose, engineErrorLines } from "./diagnose";
 import { findPulumi, ownSessionRoot, type PulumiCli } from "./pulumi-cli";
 
 export interface StackTarget {
@@ -79,13 +79,6 @@ export async function openProjectStack(t: StackTarget): Promise<OpenedStack> {
     return { stack, backend, cli, stackName: t.stack };
   } catch (err) {
     const text = `${(err as Error).message}`;
-    throw diagnose(text, { stack: t.stack, backend }) ?? new SetupError(`cannot open stack ${t.stack} on ${backend}: ${firstLine(text)}`, { cause: err });
+    throw diagnose(text, { stack: t.stack, backend }) ?? new SetupError(`cannot open stack ${t.stack} on ${backend}: ${engineErrorLines(text)[0] ?? text.split("\n")[0]}`, { cause: err });
   }
 }
-
-const firstLine = (text: string) =>
-  text
-    .split("\n")
-    .map((l) => l.trim())
-    .find((l) => l.startsWith("error:"))
-    ?.replace(/^error:\s*/, "") ?? text.split("\n")[0];

@@ -1,6 +1,7 @@
 /** The runbook commands' behaviour: plan, run (with Ctrl-C as a clean stop), and the `runs` records. */
 import { UsageError } from "../../../stacks/core/errors";
 import type { Context } from "../context";
+import { withInterrupts } from "../interrupt";
 import { backendUrl } from "../engine/workspace";
 import { teamStoreFor, type TeamStore } from "../team/store";
 import { type AuditRecord, plan, type RunOptions, runRunbook } from "./engine";
@@ -17,19 +18,14 @@ export async function runbookCommand(ctx: Context, rb: Runbook<RunContext>, o: R
   }
   const store = await storeOf(ctx);
   const controller = new AbortController();
-  const onSignal = () => {
-    ctx.reporter.warn("stopping after the current step's operation ends (Ctrl-C)");
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    const result = await runRunbook(ctx, store, rb, { ...o, signal: controller.signal });
-    ctx.reporter.result(result, `${rb.name} ${result.outcome === "dry-run" ? "dry run finished: nothing was changed" : "finished"} (run ${result.runId})`);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  const result = await withInterrupts(
+    () => {
+      ctx.reporter.warn("stopping after the current step's operation ends (Ctrl-C)");
+      controller.abort();
+    },
+    () => runRunbook(ctx, store, rb, { ...o, signal: controller.signal }),
+  );
+  ctx.reporter.result(result, `${rb.name} ${result.outcome === "dry-run" ? "dry run finished: nothing was changed" : "finished"} (run ${result.runId})`);
 }
 
 export async function runsList(ctx: Context): Promise<void> {

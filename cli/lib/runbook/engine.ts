@@ -5,7 +5,6 @@
  * after each, and on any failure or Ctrl-C a stop with the command that resumes. An audit
  * record of the run is kept beside the state.
  */
-import { randomBytes } from "node:crypto";
 import { ProwOpsError, RefusedError, UsageError } from "../../../stacks/core/errors";
 import { confirmTyped } from "../confirm";
 import type { Context } from "../context";
@@ -13,7 +12,7 @@ import { mask } from "../mask";
 import type { TeamStore } from "../team/store";
 import { preflight } from "../tools/catalog";
 import { Journal } from "./journal";
-import { acquireRunbookLock, whoami } from "./lock";
+import { acquireRunbookLock, newRunId, whoami } from "./lock";
 import { stepReporter } from "./step-reporter";
 import type { RunContext, Runbook, Step } from "./types";
 
@@ -49,8 +48,6 @@ export interface RunResult {
 export function plan(rb: Runbook<RunContext>): Array<{ id: string; title: string; source?: string; destructive: boolean }> {
   return rb.steps.map((s) => ({ id: s.id, title: s.title, ...(s.source ? { source: s.source } : {}), destructive: Boolean(s.destructive) }));
 }
-
-const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
 
 function startIndex<C extends RunContext>(steps: readonly Step<C>[], from?: string): number {
   if (!from) return 0;

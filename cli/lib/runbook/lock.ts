@@ -4,6 +4,7 @@
  * second run is refused naming the holder; a crashed run's lock is reported with the
  * command that breaks it.
  */
+import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { RefusedError } from "../../../stacks/core/errors";
 import type { TeamStore } from "../team/store";
@@ -21,6 +22,9 @@ export const lockKey = (stack: string) => `locks/${stack}.json`;
 
 /** Everyday commands that take the same lock for their whole run (nothing to resume). */
 const ENGINE_COMMANDS = ["up", "refresh", "destroy"];
+
+/** A run's id: its start time and a random suffix (journal and audit keys sort by it). */
+export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
 
 export const whoami = () => ({ user: userInfo().username, host: hostname() });
 
