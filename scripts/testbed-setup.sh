@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the integration test-bed toolchain into .tools/ (git-ignored), from Go modules only:
-#   .tools/bin/{pulumi,pulumi-language-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,versitygw}
+#   .tools/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-pulumi-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,versitygw}
 #   .tools/pulumi-home/plugins/resource-NAME-vX.Y.Z/  (provider plugins, via `pulumi plugin install --file`)
 #   .tools/env.sh                                      (source it in tests/CI)
 #
@@ -304,6 +304,16 @@ case "$LANGHOST_SPEC" in
       warn "pulumi-language-nodejs is built at ${lh_mod#*@}, not v$PULUMI_VERSION (see testbed-versions.env)"
     ensure_tool pulumi-language-nodejs "${lh_mod#*@}" build_langhost pulumi-language-nodejs ;;
 esac
+
+# 2b. the Node.js dynamic-provider plugin that Pulumi's releases bundle beside the CLI. The
+#     engine starts it in the program's folder; node resolves @pulumi/pulumi from there, else
+#     from this project (Automation API workspaces in a temporary folder).
+cat >"$BIN/pulumi-resource-pulumi-nodejs" <<EOF_PLUGIN
+#!/bin/sh
+provider=\$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynamic-provider', { paths: [process.cwd(), '$ROOT'] }))") || exit 1
+exec node "\$provider" "\$@"
+EOF_PLUGIN
+chmod 755 "$BIN/pulumi-resource-pulumi-nodejs"
 
 # 3. Kubernetes control plane and client, etcd, clusterctl
 ensure_tool kubernetes "$KUBERNETES_VERSION" build_kubernetes kube-apiserver kubectl kube-controller-manager

@@ -6,7 +6,7 @@ import type { Context } from "./context";
 import { upCommand } from "./engine/commands";
 import { withStack } from "./engine/session";
 import { targetUrns } from "./engine/operations";
-import { type ClusterAccess, connect, type Kube, type KubeObject } from "./kube/client";
+import { type ClusterAccess, connect, type Kube, type KubeObject } from "../../stacks/core/kube-client";
 import { type KeyPath, StackFile } from "./stack-file";
 import { formatStatus, type StatusInput, summarize } from "./status";
 import type { LayerName } from "../../config/layer-names";

@@ -7,6 +7,8 @@ import { styleText } from "node:util";
 
 export interface Reporter {
   readonly json: boolean;
+  /** Where progress goes (stderr): live views write to it directly. */
+  readonly stream: NodeJS.WritableStream & { isTTY?: boolean };
   info(message: string): void;
   warn(message: string): void;
   /** A line of progress (a resource being created, a step done). */
@@ -24,13 +26,14 @@ export interface ReporterOptions {
   verbose: boolean;
 }
 
-export function createReporter(o: ReporterOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+export function createReporter(o: ReporterOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr): Reporter {
   const style = (format: Parameters<typeof styleText>[0], text: string) => (o.color ? styleText(format, text) : text);
   const line = (text: string) => err.write(`${text}\n`);
   // After JSON-lines events, the result is one more line; alone, it is one pretty document.
   let eventsWritten = false;
   return {
     json: o.json,
+    stream: err,
     style,
     info: (m) => line(m),
     warn: (m) => line(style("yellow", `warning: ${m}`)),

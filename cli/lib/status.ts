@@ -5,7 +5,7 @@
  * `summarize` is pure (objects in, report out); `gather` reads them.
  */
 import { AUTOSCALER_MAX, AUTOSCALER_MIN } from "../../stacks/cluster/objects";
-import type { KubeObject } from "./kube/client";
+import type { KubeObject } from "../../stacks/core/kube-client";
 
 export interface StatusInput {
   cluster?: KubeObject;

@@ -10,7 +10,8 @@ import { SECRET_NAMES } from "../core/secret-text";
 import { type FetchOptions, loadUpstream } from "../core/upstream";
 import { declareLayer, enabledLayers, upstreamFor } from "../layers";
 import { Layer } from "./layer";
-import { kubernetesProvider } from "./providers";
+import { CrdProvider } from "./crd-resource";
+import { clusterAccess, kubernetesProvider } from "./providers";
 import { resourceClasses } from "./classes";
 import { Secrets } from "./secrets";
 import { githubProviders } from "./github";
@@ -44,6 +45,7 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
     management: specs.some((s) => s.cluster === "management") ? kubernetesProvider("management", config, secrets) : undefined,
     workload: specs.some((s) => s.cluster === "workload") ? kubernetesProvider("workload", config, secrets) : undefined,
   };
+  const crdProvider = clusters.management || clusters.workload ? new CrdProvider() : undefined;
   const providers: Record<string, pulumi.ProviderResource> = {
     ...(specs.some((s) => s.name === "github") ? githubProviders(config, secrets) : {}),
     ...(openstackAuth ? { [OPENSTACK_PROVIDER]: openstackProvider(config, secrets, openstackAuth) } : {}),
@@ -56,6 +58,8 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
       declared: declareLayer(spec, config, upstream),
       secrets,
       kubernetes: spec.cluster ? clusters[spec.cluster] : undefined,
+      cluster: spec.cluster ? clusterAccess(spec.cluster, config, secrets) : undefined,
+      crdProvider,
       providers,
       classes,
       kubernetesVersion,

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Declared, DeclaredKube, DeclaredResource, KubeObject } from "../core/declared";
+import { CRD_RESOURCE_TYPE, type CrdCluster, type CrdManifest, CustomResourceDefinition } from "./crd-resource";
 import { mapSecretTexts, type SecretText } from "../core/secret-text";
 import type { LayerSpec } from "../layers";
 import { secretOutputsOf } from "./secret-outputs";
@@ -15,6 +16,9 @@ export interface LayerArgs {
   secrets: Secrets;
   /** The explicit Kubernetes provider of this layer's cluster. */
   kubernetes?: pulumi.ProviderResource;
+  /** The same cluster's access and the provider that applies CRDs (crd-resource.ts). */
+  cluster?: CrdCluster;
+  crdProvider?: pulumi.ProviderResource;
   /** Providers of other packages, keyed by DeclaredResource.providerKey. */
   providers?: Record<string, pulumi.ProviderResource>;
   /** Resource classes by type token. */
@@ -59,6 +63,10 @@ export class Layer extends pulumi.ComponentResource {
   }
 
   private declareKube(d: DeclaredKube, args: LayerArgs, dependsOn: pulumi.Resource[]): pulumi.CustomResource {
+    if (d.object.kind === "CustomResourceDefinition" && d.object.apiVersion === "apiextensions.k8s.io/v1") {
+      const opts = { parent: this, dependsOn, provider: args.crdProvider, additionalSecretOutputs: [...secretOutputsOf(CRD_RESOURCE_TYPE)] };
+      return new CustomResourceDefinition(d.name, d.object as unknown as CrdManifest, args.cluster ?? {}, opts);
+    }
     const object = this.resolve(d.object, args.secrets) as unknown as KubeObject;
     if (args.skipAwait) object.metadata = { ...object.metadata, annotations: { ...object.metadata.annotations, "pulumi.com/skipAwait": "true" } };
     // A MachineDeployment whose replicas the stack declares is the stack's to size: after the

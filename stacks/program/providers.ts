@@ -3,22 +3,30 @@
  * `clusterctl move` its kubeconfig changes, and with the identifier unchanged that is an
  * update of the provider — not a replacement of it and of every CAPI object it manages.
  */
+import { resolve } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
+import type { CrdCluster } from "./crd-resource";
 import type { Secrets } from "./secrets";
 
 export type ClusterRole = "management" | "workload";
 
-export function kubernetesProvider(role: ClusterRole, c: StackConfig, secrets: Secrets, parent?: pulumi.Resource): k8s.Provider {
+/** How a cluster is reached: kubeconfig contents from the secrets, else the configured path, else the ambient kubeconfig. */
+export function clusterAccess(role: ClusterRole, c: StackConfig, secrets: Secrets): CrdCluster {
   const access = c.kubernetes?.[role];
   const secretKey = role === "management" ? "managementKubeconfig" : "workloadKubeconfig";
-  const inline = secrets.has(secretKey) ? secrets.get(secretKey) : undefined;
+  if (secrets.has(secretKey)) return { kubeconfig: secrets.get(secretKey), context: access?.context };
+  return { kubeconfigPath: access?.kubeconfig ? resolve(access.kubeconfig) : undefined, context: access?.context };
+}
+
+export function kubernetesProvider(role: ClusterRole, c: StackConfig, secrets: Secrets, parent?: pulumi.Resource): k8s.Provider {
+  const access = clusterAccess(role, c, secrets);
   return new k8s.Provider(
     `${role}-cluster`,
     {
-      kubeconfig: inline ?? access?.kubeconfig,
-      context: access?.context,
+      kubeconfig: access.kubeconfig ?? c.kubernetes?.[role]?.kubeconfig,
+      context: access.context,
       clusterIdentifier: `${c.cluster.name}-${role}`,
       enableServerSideApply: true,
     },

@@ -45,6 +45,10 @@ export const SECRET_OUTPUTS: Readonly<Record<string, SecretOutputDecision>> = {
   },
   "github:index/organizationWebhook:OrganizationWebhook": { secret: ["configuration"], why: "configuration.secret is the HMAC token." },
   "github:index/repositoryWebhook:RepositoryWebhook": { secret: ["configuration"], why: "configuration.secret is the HMAC token." },
+  "pulumi-nodejs:dynamic/prow-ops:CustomResourceDefinition": {
+    secret: ["kubeconfig"],
+    why: "A CRD: its name and the sha256 of its manifest, plus how its cluster is reached; kubeconfig (contents set as a secret) carries the cluster's credentials.",
+  },
   "kubernetes:core/v1:Secret": { secret: ["data", "stringData"], why: "Every Kubernetes Secret holds credentials." },
 };
 

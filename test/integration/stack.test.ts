@@ -60,6 +60,30 @@ describe("the whole Kubernetes stack against local API servers", () => {
     expect(changed).toEqual([]);
   });
 
+  test("THEN the state keeps no CRD schema: each CRD is its name and the sha256 of its manifest", async () => {
+    const state = JSON.stringify(await bed.stack.exportStack());
+    const crds = objects.filter((o) => o.d.object.kind === "CustomResourceDefinition");
+    expect(crds.length).toBeGreaterThan(40);
+    expect(state).not.toContain("openAPIV3Schema");
+    expect(state.length).toBeLessThan(8 << 20);
+  });
+
+  test("GIVEN a CRD edited behind the stack's back WHEN previewed THEN exactly that CRD is updated, and up restores it", async () => {
+    const path = "/spec/versions/0/schema/openAPIV3Schema/description";
+    bed.workload.kubectl(["patch", "crd", "prowjobs.prow.k8s.io", "--type=json", "-p", JSON.stringify([{ op: "add", path, value: "edited by hand" }])]);
+    const events: Array<{ op: string; urn: string }> = [];
+    await bed.stack.preview({
+      onEvent: (e) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (m && m.op !== "same") events.push({ op: m.op, urn: m.urn });
+      },
+    });
+    expect(events).toEqual([{ op: "update", urn: expect.stringMatching(/CustomResourceDefinition::customresourcedefinition:prowjobs\.prow\.k8s\.io$/) }]);
+    await bed.stack.up({ onOutput: () => undefined });
+    const description = bed.workload.kubectl(["get", "crd", "prowjobs.prow.k8s.io", "-o", "jsonpath={.spec.versions[0].schema.openAPIV3Schema.description}"]);
+    expect(description).not.toContain("edited by hand");
+  });
+
   test("GIVEN the autoscaler maximum raised WHEN previewed THEN exactly the worker MachineDeployment is updated", async () => {
     const cluster = structuredClone(bed.config.cluster) as { workers: { autoscaler: { max: number } } };
     cluster.workers.autoscaler.max = 7;

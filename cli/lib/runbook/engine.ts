@@ -12,6 +12,7 @@ import { mask } from "../mask";
 import type { TeamStore } from "../team/store";
 import { preflight } from "../tools/catalog";
 import { Journal } from "./journal";
+import { acquireLease } from "./cluster-lease";
 import { acquireRunbookLock, newRunId, whoami } from "./lock";
 import { stepReporter } from "./step-reporter";
 import type { RunContext, Runbook, Step } from "./types";
@@ -77,6 +78,7 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
   const signal = o.signal ?? new AbortController().signal;
   let outcome: "succeeded" | "failed" | "interrupted" | "dry-run" = o.dryRun ? "dry-run" : "succeeded";
   let failure: unknown;
+  let releaseLease: (() => Promise<void>) | undefined;
   try {
     for (const r of previous?.records ?? []) await journal.append(r);
     await journal.append({ type: "start", time: started.toISOString(), runbook: rb.name, stack, runId, ...whoami(), options, ...(previous ? { resumedFrom: previous.runId } : {}) });
@@ -84,6 +86,10 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
     const rc = await rb.context(base);
     for (const step of rb.steps.slice(first)) {
       if (signal.aborted) throw new RefusedError(`interrupted before step ${step.id}`);
+      if (!o.dryRun && !releaseLease && rb.managementCluster) {
+        const kube = await rb.managementCluster(rc);
+        if (kube) releaseLease = await acquireLease(kube, stack, `${rb.name} run ${runId} of ${whoami().user}@${whoami().host}`);
+      }
       const t0 = Date.now();
       const record = async (status: "done" | "skipped" | "failed" | "would-run" | "interrupted", extra: { outputs?: Record<string, unknown>; message?: string } = {}) => {
         const durationMs = Date.now() - t0;
@@ -124,6 +130,7 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
     const message = failure ? mask((failure as Error).message ?? String(failure)) : undefined;
     await journal.append({ type: "end", time: new Date().toISOString(), outcome, ...(message ? { message } : {}) }).catch(() => undefined);
     await writeAudit(store, { runbook: rb.name, stack, runId, ...whoami(), options, start: started.toISOString(), end: new Date().toISOString(), outcome, steps: audit, ...(message ? { message } : {}) }).catch(() => undefined);
+    await releaseLease?.().catch(() => undefined);
     await release();
   }
 }

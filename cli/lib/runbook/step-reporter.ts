@@ -14,7 +14,7 @@ export interface StepReporter {
   step(id: string, title: string, status: StepStatus, durationMs?: number, detail?: string): void;
 }
 
-export function stepReporter(reporter: Reporter, out: NodeJS.WriteStream = process.stderr): StepReporter {
+export function stepReporter(reporter: Reporter, out: NodeJS.WritableStream & { isTTY?: boolean } = reporter.stream): StepReporter {
   const live = out.isTTY === true && !reporter.json;
   let openLine = false;
   return {

@@ -4,6 +4,7 @@
  * check again). The engine (engine.ts) does the rest: lock, journal, resume, dry-run,
  * confirmation, reporting, audit.
  */
+import type { Kube } from "../../../stacks/core/kube-client";
 import type { Reporter } from "../reporter";
 import type { ToolName } from "../tools/catalog";
 
@@ -53,4 +54,9 @@ export interface Runbook<C extends RunContext = RunContext> {
   confirmationWord(ctx: RunContext): Promise<string>;
   /** Builds the runbook's context (clients, stack) once the lock is held. */
   context(base: RunContext): Promise<C>;
+  /**
+   * The management cluster, once one exists (asked before each step until it answers): the
+   * runbook lock is then held there too, as a Lease every maintainer can see.
+   */
+  managementCluster?(ctx: C): Promise<Kube | undefined>;
 }

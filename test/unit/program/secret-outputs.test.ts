@@ -9,6 +9,7 @@ import { declareAll } from "../../../cli/lib/render";
 import { ConfigError } from "../../../stacks/core/errors";
 import { type SecretText, mapSecretTexts } from "../../../stacks/core/secret-text";
 import { program } from "../../../stacks/program";
+import { CRD_RESOURCE_TYPE } from "../../../stacks/program/crd-resource";
 import { SECRET_OUTPUTS } from "../../../stacks/program/secret-outputs";
 import { CREATED_BY } from "../../../stacks/program/secrets";
 import { MIRROR, prodConfig, rawProdConfig } from "../../helpers/config";
@@ -74,6 +75,14 @@ describe("secret outputs of every resource of every layer", () => {
       }
     }
     expect([...holders]).toEqual(["Secret"]);
+  });
+
+  test("THEN the CRDs go through the explicit dynamic provider, which gets no configuration (the default one would hold the whole stack config in the state)", () => {
+    const crds = run.resources.filter((r) => r.type === CRD_RESOURCE_TYPE);
+    expect(crds.length).toBeGreaterThan(40);
+    for (const r of crds) expect(r.provider).toMatch(/::pulumi:providers:pulumi-nodejs::crds::/);
+    const provider = run.resources.find((r) => r.type === "pulumi:providers:pulumi-nodejs");
+    expect(provider?.inputs).toEqual({});
   });
 
   test("THEN the providers get their credentials as secrets", () => {

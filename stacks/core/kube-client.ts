@@ -4,7 +4,7 @@
  * loaded on use (the compiled CLI is CommonJS: a real dynamic import keeps it out of start-up).
  */
 import type * as k8s from "@kubernetes/client-node";
-import { ProwOpsError } from "../../../stacks/core/errors";
+import { ProwOpsError } from "./errors";
 
 const importEsm = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;
 export const loadK8s = () => importEsm<typeof k8s>("@kubernetes/client-node");
@@ -22,6 +22,16 @@ export interface Kube {
   kc: k8s.KubeConfig;
   /** GET of a list path (e.g. /apis/cluster.x-k8s.io/v1beta1/namespaces/default/machinedeployments); [] when the API is not served. */
   list(path: string): Promise<KubeObject[]>;
+  /** GET of one object; undefined when it does not exist. */
+  get(path: string): Promise<KubeObject | undefined>;
+  /** Server-side apply of a whole object by one field manager, taking over conflicting fields; dryRun: what the object would become. */
+  apply(path: string, object: KubeObject, fieldManager: string, o?: { dryRun?: boolean }): Promise<KubeObject>;
+  /** POST (create) or PUT (replace, guarded by the object's resourceVersion); undefined when it conflicts: it exists, or changed since it was read. */
+  write(method: "POST" | "PUT", path: string, object: KubeObject): Promise<KubeObject | undefined>;
+  /** DELETE of one object; false when it did not exist. */
+  remove(path: string): Promise<boolean>;
+  /** Resolves once the object of `path` (its list path and name) is gone, within a second of it going. */
+  waitDeleted(listPath: string, name: string, o: { timeoutMs: number }): Promise<void>;
   /** Resolves with the first object for which `ready` holds, within a second of it holding. */
   waitFor(path: string, ready: (o: KubeObject) => boolean, o: { what: string; timeoutMs: number; signal?: AbortSignal }): Promise<KubeObject>;
 }
@@ -36,9 +46,16 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new ProwOpsError("KUBE", "the kubeconfig names no cluster (check prow-ops:kubernetes in the stack config)");
 
-  const get = async (path: string): Promise<{ items?: KubeObject[] } | undefined> => {
+  const request = async (method: string, path: string, body?: { type: string; text: string }): Promise<{ status: number; json?: unknown }> => {
     // The same agent (CA, client certificate) and headers the client's own API calls use.
-    const init = await kc.applyToFetchOptions({});
+    const init = (await kc.applyToFetchOptions({ method })) as { headers?: { forEach(f: (v: string, k: string) => void): void } };
+    if (body) {
+      const headers: Record<string, string> = { "Content-Type": body.type };
+      init.headers?.forEach((v, k) => {
+        headers[k] = v;
+      });
+      Object.assign(init, { body: body.text, headers });
+    }
     const fetch = require("node-fetch") as (url: string, init: unknown) => Promise<Response>;
     let res: Response;
     try {
@@ -46,14 +63,50 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
     } catch (err) {
       throw new ProwOpsError("KUBE", `cannot reach the API server ${server}: ${(err as Error).message}`, { cause: err });
     }
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw new ProwOpsError("KUBE", `GET ${path} on ${server}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-    return (await res.json()) as { items?: KubeObject[] };
+    if (res.status === 404 || res.status === 409) return { status: res.status };
+    if (!res.ok) throw new ProwOpsError("KUBE", `${method} ${path} on ${server}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+    return { status: res.status, json: await res.json() };
   };
+  const get = async (path: string) => (await request("GET", path)).json as (KubeObject & { items?: KubeObject[] }) | undefined;
 
   return {
     kc,
     list: async (path) => (await get(path))?.items ?? [],
+    get,
+    apply: async (path, object, fieldManager, o = {}) => {
+      const query = `?fieldManager=${encodeURIComponent(fieldManager)}&force=true${o.dryRun ? "&dryRun=All" : ""}`;
+      return (await request("PATCH", `${path}${query}`, { type: "application/apply-patch+yaml", text: JSON.stringify(object) })).json as KubeObject;
+    },
+    write: async (method, path, object) => {
+      const res = await request(method, path, { type: "application/json", text: JSON.stringify(object) });
+      return res.status === 409 ? undefined : (res.json as KubeObject);
+    },
+    remove: async (path) => (await request("DELETE", path)).status !== 404,
+    waitDeleted: async (listPath, name, o) => {
+      const current = await get(`${listPath}/${name}`);
+      if (!current) return;
+      const { Watch } = await loadK8s();
+      await new Promise<void>((resolve, reject) => {
+        let request: AbortController | undefined;
+        let settled = false;
+        const finish = (err?: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          request?.abort();
+          if (err) reject(err);
+          else resolve();
+        };
+        const timer = setTimeout(() => finish(new ProwOpsError("TIMEOUT", `timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${name} to be deleted`)), o.timeoutMs);
+        // From the version just read: a deletion in between is replayed, not missed.
+        const query = { fieldSelector: `metadata.name=${name}`, resourceVersion: (current.metadata as { resourceVersion?: string }).resourceVersion };
+        new Watch(kc)
+          .watch(listPath, query, (type) => type === "DELETED" && finish(), (err) => err && finish(new ProwOpsError("KUBE", `watch of ${listPath} ended: ${(err as Error).message ?? err}`)))
+          .then((r) => {
+            request = r;
+          }, finish);
+      });
+    },
     waitFor: (path, ready, o) =>
       new Promise<KubeObject>((resolve, reject) => {
         let request: AbortController | undefined;
