@@ -287,6 +287,23 @@ plugin_install() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# 0. Debian packages of the local cloud (network namespaces with a real sshd and nftables)
+missing=()
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+[ -x /usr/sbin/nft ] || missing+=(nftables)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+if [ ${#missing[@]} -gt 0 ]; then
+  CURRENT_TOOL="apt-get install ${missing[*]}"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing ${missing[*]} …"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    warn "${missing[*]} missing: install them (as root: apt-get install ${missing[*]}); the local-cloud tests need them"
+  fi
+fi
+
 log "tools cache: $CACHE"
 
 # 1. pulumi CLI at the @pulumi/pulumi version

@@ -41,9 +41,35 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 60000, in
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function launch(cmd: string, args: string[], logFile: string): ChildProcess {
+/** Where a control plane runs: on 127.0.0.1 (default), or inside a network namespace at an address, with a CA-signed serving certificate. */
+export interface Placement {
+  netns: string;
+  address: string;
+  port: number;
+  /** Extra IP addresses the serving certificate is valid for (a load balancer's VIP). */
+  sans: string[];
+}
+
+const inNetns = (placement: Placement | undefined, argv: string[]) => (placement ? ["ip", "netns", "exec", placement.netns, ...argv] : argv);
+
+/** A CA and a serving certificate for the placement's address and SANs (openssl). */
+function servingCertificate(dir: string, p: Placement): { ca: string; cert: string; key: string } {
+  const f = (n: string) => join(dir, n);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const openssl = (args: string[]) => {
+    const res = spawnSync("openssl", args, { encoding: "utf8" });
+    if (res.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${res.stderr}`);
+  };
+  openssl(["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", "2", "-subj", "/CN=local-cloud-ca"]);
+  openssl(["req", ...ec, "-keyout", f("apiserver.key"), "-out", f("apiserver.csr"), "-subj", "/CN=kube-apiserver"]);
+  writeFileSync(f("san.ext"), `subjectAltName=${[p.address, ...p.sans].map((a) => `IP:${a}`).join(",")},DNS:kubernetes\n`);
+  openssl(["x509", "-req", "-in", f("apiserver.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("apiserver.crt"), "-days", "2", "-extfile", f("san.ext")]);
+  return { ca: f("ca.crt"), cert: f("apiserver.crt"), key: f("apiserver.key") };
+}
+
+function launch(argv: string[], logFile: string): ChildProcess {
   const log = createWriteStream(logFile);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
@@ -51,9 +77,11 @@ function launch(cmd: string, args: string[], logFile: string): ChildProcess {
 
 const TOKEN = "prow-ops-test-admin-token";
 
-export async function startControlPlane(name: string): Promise<ControlPlane> {
+export async function startControlPlane(name: string, placement?: Placement): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), `prow-ops-${name}-`));
-  const [etcdClient, etcdPeer, apiPort, cmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [etcdClient, etcdPeer, freeApiPort, cmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const apiPort = placement?.port ?? freeApiPort;
+  const address = placement?.address ?? "127.0.0.1";
   const procs: ChildProcess[] = [];
   const stop = async () => {
     for (const p of procs.reverse()) {
@@ -76,8 +104,8 @@ export async function startControlPlane(name: string): Promise<ControlPlane> {
   try {
     procs.push(
       launch(
-        tool("etcd"),
-        [
+        inNetns(placement, [
+          tool("etcd"),
           `--name=${name}`,
           `--data-dir=${join(dir, "etcd")}`,
           `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
@@ -86,7 +114,7 @@ export async function startControlPlane(name: string): Promise<ControlPlane> {
           `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
           `--initial-cluster=${name}=http://127.0.0.1:${etcdPeer}`,
           "--log-level=warn",
-        ],
+        ]),
         join(dir, "etcd.log"),
       ),
     );
@@ -95,15 +123,17 @@ export async function startControlPlane(name: string): Promise<ControlPlane> {
     writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
     writeFileSync(join(dir, "tokens.csv"), `${TOKEN},admin,admin,system:masters\n`);
     mkdirSync(join(dir, "certs"));
+    const tls = placement ? servingCertificate(dir, placement) : undefined;
     procs.push(
       launch(
-        tool("kube-apiserver"),
-        [
+        inNetns(placement, [
+          tool("kube-apiserver"),
           `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-          "--bind-address=127.0.0.1",
-          "--advertise-address=127.0.0.1",
+          `--bind-address=${address}`,
+          `--advertise-address=${address}`,
           `--secure-port=${apiPort}`,
           `--cert-dir=${join(dir, "certs")}`,
+          ...(tls ? [`--tls-cert-file=${tls.cert}`, `--tls-private-key-file=${tls.key}`] : []),
           `--token-auth-file=${join(dir, "tokens.csv")}`,
           "--authorization-mode=RBAC",
           `--service-account-key-file=${join(dir, "sa.pub")}`,
@@ -116,7 +146,7 @@ export async function startControlPlane(name: string): Promise<ControlPlane> {
           // here: with no server running they fail at once instead of timing out.
           "--enable-aggregator-routing=true",
           "--v=0",
-        ],
+        ]),
         join(dir, "apiserver.log"),
       ),
     );
@@ -125,8 +155,8 @@ kind: Config
 clusters:
 - name: ${name}
   cluster:
-    server: https://127.0.0.1:${apiPort}
-    insecure-skip-tls-verify: true
+    server: https://${address}:${apiPort}
+${tls ? `    certificate-authority: ${tls.ca}` : "    insecure-skip-tls-verify: true"}
 users:
 - name: admin
   user:
@@ -141,11 +171,13 @@ current-context: ${name}
     const kubeconfigPath = join(dir, "kubeconfig");
     writeFileSync(kubeconfigPath, kubeconfig);
     const kubectl = (args: string[], input?: string): string => {
-      const res = spawnSync(tool("kubectl"), [`--kubeconfig=${kubeconfigPath}`, ...args], { encoding: "utf8", input, maxBuffer: 256 * 1024 * 1024 });
+      const argv = inNetns(placement, [tool("kubectl"), `--kubeconfig=${kubeconfigPath}`, ...args]);
+      const res = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", input, maxBuffer: 256 * 1024 * 1024 });
       if (res.status !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${res.stderr}`);
       return res.stdout;
     };
-    const ready = () => spawnSync(tool("kubectl"), [`--kubeconfig=${kubeconfigPath}`, "get", "--raw=/readyz"], { encoding: "utf8" }).stdout?.trim() === "ok";
+    const readyArgv = inNetns(placement, [tool("kubectl"), `--kubeconfig=${kubeconfigPath}`, "get", "--raw=/readyz"]);
+    const ready = () => spawnSync(readyArgv[0], readyArgv.slice(1), { encoding: "utf8" }).stdout?.trim() === "ok";
     await waitFor(ready, `${name} kube-apiserver /readyz (see ${dir}/apiserver.log)`);
 
     // The controller manager finalizes namespaces, collects garbage and releases deleted PVCs
@@ -153,8 +185,8 @@ current-context: ${name}
     if (existsSync(join(TOOLS_BIN, "kube-controller-manager"))) {
       procs.push(
         launch(
-          tool("kube-controller-manager"),
-          [
+          inNetns(placement, [
+            tool("kube-controller-manager"),
             `--kubeconfig=${kubeconfigPath}`,
             `--authentication-kubeconfig=${kubeconfigPath}`,
             `--authorization-kubeconfig=${kubeconfigPath}`,
@@ -165,12 +197,12 @@ current-context: ${name}
             `--service-account-private-key-file=${join(dir, "sa.key")}`,
             "--use-service-account-credentials=false",
             "--leader-elect=false",
-          ],
+          ]),
           join(dir, "controller-manager.log"),
         ),
       );
     }
-    return { name, server: `https://127.0.0.1:${apiPort}`, kubeconfig, kubeconfigPath, dir, kubectl, stop };
+    return { name, server: `https://${address}:${apiPort}`, kubeconfig, kubeconfigPath, dir, kubectl, stop };
   } catch (err) {
     await stop();
     throw err;
