@@ -2,7 +2,9 @@
  * Offline render: runs every layer's declarations without an engine, a cloud or credentials
  * and writes one YAML file per layer. Secrets appear only as the redaction marker.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import type { StackConfig } from "../../config/schema";
@@ -18,7 +20,37 @@ export function toDocument(d: Declared): unknown {
   return { type: d.type, name: d.name, inputs: mapSecretTexts(d.inputs, redact) };
 }
 
-export const toYaml = (docs: unknown[]): string => docs.map((doc) => dump(doc, { noRefs: true, lineWidth: -1, quotingType: '"' })).join("---\n");
+const DUMP_OPTIONS = { noRefs: true, lineWidth: -1, quotingType: '"' } as const;
+
+export const toYaml = (docs: unknown[]): string => docs.map((doc) => dump(doc, DUMP_OPTIONS)).join("---\n");
+
+/**
+ * The YAML of one file, cached by the sha256 of its documents' JSON: dumping (js-yaml, slow on
+ * the large CRD schemas) is most of a render, and most layers are the same from one render to
+ * the next. The key includes js-yaml's version and the options, so the text is always what
+ * dump() would write.
+ */
+export function cachedYaml(docs: unknown[], dir = join(process.env.PROW_OPS_CACHE ?? join(homedir(), ".cache", "prow-ops"), "yaml")): string {
+  const key = createHash("sha256")
+    .update(`${JS_YAML_VERSION} ${JSON.stringify(DUMP_OPTIONS)}\n${JSON.stringify(docs)}`)
+    .digest("hex");
+  const path = join(dir, `${key}.yaml`);
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    const text = toYaml(docs);
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${path}.${process.pid}.tmp`, text);
+      renameSync(`${path}.${process.pid}.tmp`, path);
+    } catch {
+      // Unwritable cache: the next render dumps again.
+    }
+    return text;
+  }
+}
+
+const JS_YAML_VERSION = (require("js-yaml/package.json") as { version: string }).version;
 
 export interface RenderResult {
   layer: LayerName;
@@ -34,10 +66,11 @@ export async function declareAll(config: StackConfig, fetch: FetchOptions, layer
 /** Everything is declared before the first file is written: a failure leaves no partial output. */
 export async function render(config: StackConfig, outDir: string, fetch: FetchOptions = {}): Promise<RenderResult[]> {
   const layers = await declareAll(config, fetch);
+  const texts = layers.map(({ declared }) => cachedYaml(declared.map(toDocument)));
   mkdirSync(outDir, { recursive: true });
-  return layers.map(({ spec, declared }) => {
+  return layers.map(({ spec, declared }, i) => {
     const file = join(outDir, `${spec.name}.yaml`);
-    writeFileSync(file, toYaml(declared.map(toDocument)));
+    writeFileSync(file, texts[i]);
     return { layer: spec.name, file, count: declared.length };
   });
 }

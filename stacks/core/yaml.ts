@@ -1,5 +1,8 @@
 /** Fast manifest parsing (js-yaml); comment-preserving edits of Prow config use `yaml` elsewhere. */
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { loadAll } from "js-yaml";
 import type { KubeObject } from "./declared";
 import { ManifestError } from "./errors";
@@ -23,4 +26,24 @@ export function parseManifests(text: string, source: string): KubeObject[] {
   return out;
 }
 
-export const readManifests = (path: string): KubeObject[] => parseManifests(readFileSync(path, "utf8"), path);
+/** Parsed manifests by the sha256 of their bytes: YAML parsing is most of a render's reading. */
+const parsedCacheDir = (): string => join(process.env.PROW_OPS_CACHE ?? join(homedir(), ".cache", "prow-ops"), "parsed");
+
+/** Reads a manifest file of the project; a file read before with the same bytes is not parsed again. */
+export function readManifests(path: string): KubeObject[] {
+  const bytes = readFileSync(path);
+  const cached = join(parsedCacheDir(), `${createHash("sha256").update(bytes).digest("hex")}.json`);
+  try {
+    return JSON.parse(readFileSync(cached, "utf8")) as KubeObject[];
+  } catch {
+    const objects = parseManifests(bytes.toString("utf8"), path);
+    try {
+      mkdirSync(parsedCacheDir(), { recursive: true });
+      writeFileSync(`${cached}.${process.pid}.tmp`, JSON.stringify(objects));
+      renameSync(`${cached}.${process.pid}.tmp`, cached);
+    } catch {
+      // A cache that cannot be written only costs the next run a parse.
+    }
+    return objects;
+  }
+}
