@@ -57,14 +57,18 @@ export function report(title: string, ours: Figures, reference: Figures, referen
 
 /**
  * Where the memory goes: runs argv and samples every process of its tree (ps, every 100 ms),
- * keeping the peak RSS per command name — the CLI and the program (node), the engine
- * (pulumi), each provider plugin.
+ * keeping the peak RSS and the CPU seconds per command name — the CLI and the program (node),
+ * the engine (pulumi), each provider plugin.
  */
-export async function profileTree(argv: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ seconds: number; peakMiBByCommand: Record<string, number>; code: number | null }> {
+export async function profileTree(
+  argv: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ seconds: number; peakMiBByCommand: Record<string, number>; cpuSecondsByCommand: Record<string, number>; code: number | null }> {
   const { spawn, execFileSync } = await import("node:child_process");
   const start = process.hrtime.bigint();
   const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: "ignore" });
   const peaks: Record<string, number> = {};
+  const cpuTicks = new Map<number, { comm: string; ticks: number }>();
   const sampleOnce = () => {
     let table: string;
     try {
@@ -85,10 +89,22 @@ export async function profileTree(argv: string[], opts: { env?: Record<string, s
         grew = true;
       }
     }
-    for (const r of rows) if (tree.has(r.pid)) peaks[r.comm] = Math.max(peaks[r.comm] ?? 0, r.rss / 1024);
+    for (const r of rows) {
+      if (!tree.has(r.pid)) continue;
+      peaks[r.comm] = Math.max(peaks[r.comm] ?? 0, r.rss / 1024);
+      // CPU seconds so far (utime + stime, in clock ticks): the last sample of each process counts.
+      try {
+        const fields = readFileSync(`/proc/${r.pid}/stat`, "utf8").split(") ")[1].split(" ");
+        cpuTicks.set(r.pid, { comm: r.comm, ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch {
+        // gone between ps and now
+      }
+    }
   };
   const timer = setInterval(sampleOnce, 100);
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   clearInterval(timer);
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakMiBByCommand: peaks, code };
+  const cpuSecondsByCommand: Record<string, number> = {};
+  for (const { comm, ticks } of cpuTicks.values()) cpuSecondsByCommand[comm] = (cpuSecondsByCommand[comm] ?? 0) + ticks / 100;
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakMiBByCommand: peaks, cpuSecondsByCommand, code };
 }

@@ -19,6 +19,8 @@ export interface PreviewBench {
   ours: Figures;
   diff: Figures;
   breakdown: Record<string, number>;
+  cpu: Record<string, number>;
+  profiledSeconds: number;
 }
 
 export async function benchPreview(runs: number, prowOps: string[]): Promise<PreviewBench> {
@@ -48,7 +50,7 @@ export async function benchPreview(runs: number, prowOps: string[]): Promise<Pre
       ),
     );
     const profiled = await profileTree(preview, { env: p.env, cwd: p.dir });
-    return { ours, diff, breakdown: profiled.peakMiBByCommand };
+    return { ours, diff, breakdown: profiled.peakMiBByCommand, cpu: profiled.cpuSecondsByCommand, profiledSeconds: profiled.seconds };
   } finally {
     await clusters.stop();
   }
