@@ -6,7 +6,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ControlPlane, startControlPlane } from "./helpers/control-plane";
+import { connect } from "../../stacks/core/kube-client";
+import { type Simulator, startCapoSimulator } from "./helpers/capo-simulator";
 import { ADDRESSES, API_PORT, type LocalCloud, startLocalCloud } from "./helpers/local-cloud";
+import { capiCrdFiles, installCrds } from "./helpers/testbed";
 import { tool } from "./helpers/tools";
 
 describe("the local cloud", () => {
@@ -84,13 +87,73 @@ describe("the local cloud", () => {
     expect(cloud.canConnect("operator", ADDRESSES.vip, API_PORT, 2)).toBe(false);
   });
 
-  test("WHEN destroyed THEN no namespace and no process of it is left", async () => {
-    await api.stop();
-    await cloud.destroy();
-    const { execFileSync } = await import("node:child_process");
-    const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-    for (const ns of namespaces) expect(left).not.toContain(ns);
-    const procs = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-    expect(procs).not.toContain(cloud.dir);
+  describe("with the CAPO simulator reconciling an OpenStackCluster", () => {
+    let management: ControlPlane;
+    let sim: Simulator;
+    const osc = (spec: Record<string, unknown>) =>
+      JSON.stringify({ apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "OpenStackCluster", metadata: { name: "prow", namespace: "default" }, spec });
+    const spec = (allowed: string[], bastion: { enabled: boolean; image: string }) => ({
+      identityRef: { name: "prow-cloud-config", cloudName: "openstack" },
+      apiServerLoadBalancer: { enabled: true, allowedCIDRs: allowed },
+      bastion: { enabled: bastion.enabled, spec: { flavor: "c1m2", image: { filter: { name: bastion.image } }, sshKeyName: "metal3ci" } },
+    });
+    const applySpec = (s: Record<string, unknown>) => management.kubectl(["apply", "--server-side", "--field-manager=operator", "-f", "-"], osc(s));
+
+    beforeAll(async () => {
+      management = await startControlPlane("cloud-management");
+      installCrds(management, capiCrdFiles());
+      sim = await startCapoSimulator({ cloud, management: await connect({ kubeconfig: management.kubeconfigPath }), namespace: "default", name: "prow", floatingIPs: ["198.51.100.30", "198.51.100.31"], delayMs: 1000 });
+    });
+    afterAll(async () => {
+      await sim?.stop();
+      await management?.stop();
+    });
+
+    test("GIVEN an OpenStackCluster with a bastion THEN a real sshd answers at status.bastion.floatingIP, and the listener admits the bastion and the cluster network only", async () => {
+      applySpec(spec([ADDRESSES.clusterCidr], { enabled: true, image: "Ubuntu-22.04-jammy" }));
+      const status = await sim.settled((s) => Boolean(s.bastion));
+      expect(status.bastion?.floatingIP).toBe("198.51.100.30");
+      expect(JSON.parse(management.kubectl(["get", "openstackcluster", "prow", "-o", "jsonpath={.status}"]))).toMatchObject({
+        bastion: { floatingIP: "198.51.100.30" },
+        apiServerLoadBalancer: { allowedCIDRs: [ADDRESSES.clusterCidr, "198.51.100.30/32"] },
+      });
+      expect(cloud.allowedSources().sort()).toEqual([ADDRESSES.clusterCidr, "198.51.100.30/32"]);
+      expect(cloud.canConnect("operator", "198.51.100.30", 22)).toBe(true);
+      expect(cloud.canConnect("operator", ADDRESSES.vip, API_PORT)).toBe(false);
+    });
+
+    test("GIVEN the operator's /32 added to spec.allowedCIDRs THEN direct access works; removed again, it is cut", async () => {
+      applySpec(spec([ADDRESSES.clusterCidr, `${ADDRESSES.operator}/32`], { enabled: true, image: "Ubuntu-22.04-jammy" }));
+      await sim.settled((s) => s.apiServerLoadBalancer.allowedCIDRs.includes(`${ADDRESSES.operator}/32`));
+      expect(kubectlFromOperator(`https://${ADDRESSES.vip}:${API_PORT}`).code).toBe(0);
+      applySpec(spec([ADDRESSES.clusterCidr], { enabled: true, image: "Ubuntu-22.04-jammy" }));
+      await sim.settled((s) => !s.apiServerLoadBalancer.allowedCIDRs.includes(`${ADDRESSES.operator}/32`));
+      expect(kubectlFromOperator(`https://${ADDRESSES.vip}:${API_PORT}`).code).not.toBe(0);
+    });
+
+    test("GIVEN the bastion disabled THEN its sshd is gone and status.bastion cleared; enabled with a new image THEN a new bastion, floating IP and host key; the simulator never wrote the spec", async () => {
+      applySpec(spec([ADDRESSES.clusterCidr], { enabled: false, image: "Ubuntu-22.04-jammy" }));
+      const off = await sim.settled((s) => !s.bastion);
+      expect(off.apiServerLoadBalancer.allowedCIDRs).toEqual([ADDRESSES.clusterCidr]);
+      expect(cloud.canConnect("operator", "198.51.100.30", 22)).toBe(false);
+      applySpec(spec([ADDRESSES.clusterCidr], { enabled: true, image: "ubuntu-2404-new" }));
+      const on = await sim.settled((s) => Boolean(s.bastion));
+      expect(on.bastion?.floatingIP).toBe("198.51.100.31");
+      expect(cloud.canConnect("operator", "198.51.100.31", 22)).toBe(true);
+      const managers = JSON.parse(management.kubectl(["get", "openstackcluster", "prow", "-o", "json", "--show-managed-fields"])).metadata.managedFields as Array<{ manager: string; subresource?: string }>;
+      expect(managers.filter((m) => m.manager === "capo-simulator").every((m) => m.subresource === "status")).toBe(true);
+    });
+  });
+
+  describe("at the end", () => {
+    test("WHEN destroyed THEN no namespace and no process of it is left", async () => {
+      await api.stop();
+      await cloud.destroy();
+      const { execFileSync } = await import("node:child_process");
+      const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+      for (const ns of namespaces) expect(left).not.toContain(ns);
+      const procs = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+      expect(procs).not.toContain(cloud.dir);
+    });
   });
 });
