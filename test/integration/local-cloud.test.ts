@@ -3,7 +3,7 @@
  * the bastion, the API load balancer's allowed sources as real nftables rules, and a real
  * kube-apiserver on the cluster network. What is cut off here is cut off for real.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ControlPlane, startControlPlane } from "./helpers/control-plane";
 import { connect } from "../../stacks/core/kube-client";
@@ -11,6 +11,7 @@ import { type Simulator, startCapoSimulator } from "./helpers/capo-simulator";
 import { ADDRESSES, API_PORT, type LocalCloud, startLocalCloud } from "./helpers/local-cloud";
 import { capiCrdFiles, installCrds } from "./helpers/testbed";
 import { tool } from "./helpers/tools";
+import { PROJECT_ROOT } from "../helpers/config";
 
 describe("the local cloud", () => {
   let cloud: LocalCloud;
@@ -120,6 +121,42 @@ describe("the local cloud", () => {
       expect(cloud.allowedSources().sort()).toEqual([ADDRESSES.clusterCidr, "198.51.100.30/32"]);
       expect(cloud.canConnect("operator", "198.51.100.30", 22)).toBe(true);
       expect(cloud.canConnect("operator", ADDRESSES.vip, API_PORT)).toBe(false);
+    });
+
+    test("GIVEN the bastion path THEN a tunnel opened by a process on the operator host serves kubectl, the certificate verified; after kill -9 of that process no ssh is left", async () => {
+      const status = await sim.settled((s) => Boolean(s.bastion));
+      const ip = String(status.bastion?.floatingIP);
+      const knownHosts = join(cloud.dir, "pinned_known_hosts");
+      writeFileSync(knownHosts, cloud.exec("operator", ["ssh-keyscan", "-t", "ed25519", ip]).stdout);
+      const workload = join(cloud.dir, "workload.kubeconfig");
+      writeFileSync(workload, api.kubeconfig.replace(/server: .*/, `server: https://${ADDRESSES.vip}:${API_PORT}`));
+      const through = join(cloud.dir, "through-bastion.kubeconfig");
+      const script = `const t = require(${JSON.stringify(join(PROJECT_ROOT, "dist/cli/lib/access/tunnel.js"))});
+(async () => {
+  const tunnel = await t.openTunnel(${JSON.stringify({ bastionIP: ip, user: "root", knownHosts, identityFile: cloud.operatorKey, target: { host: ADDRESSES.vip, port: API_PORT } })});
+  require("node:fs").writeFileSync(${JSON.stringify(through)}, t.kubeconfigThroughTunnel(require("node:fs").readFileSync(${JSON.stringify(workload)}, "utf8"), tunnel.localPort));
+  console.log("ssh-pid", tunnel.process.pid);
+  setInterval(() => undefined, 1 << 30);
+})().catch((e) => { console.error(e.message); process.exit(1); });`;
+      const holder = cloud.spawn("operator", [process.execPath, "-e", script], "tunnel-holder");
+      let out = "";
+      holder.stdout?.on("data", (d) => {
+        out += d;
+      });
+      const deadline = Date.now() + 20_000;
+      while (!/ssh-pid \d+/.test(out) && Date.now() < deadline && holder.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const sshPid = Number(/ssh-pid (\d+)/.exec(out)?.[1]);
+      expect(sshPid).toBeGreaterThan(0);
+      const kubeconfig = readFileSync(through, "utf8");
+      expect(kubeconfig).toContain(`"tls-server-name": "${ADDRESSES.vip}"`);
+      expect(kubeconfig).not.toContain("insecure-skip-tls-verify");
+      expect(cloud.exec("operator", [tool("kubectl"), `--kubeconfig=${through}`, "get", "namespace", "default", "-o", "name"]).stdout).toBe("namespace/default\n");
+
+      holder.kill("SIGKILL");
+      await new Promise((r) => setTimeout(r, 500));
+      // Gone, or a zombie waiting for init to reap it: not running either way.
+      const state = existsSync(`/proc/${sshPid}/stat`) ? readFileSync(`/proc/${sshPid}/stat`, "utf8").split(") ")[1]?.[0] : "gone";
+      expect(["gone", "Z"]).toContain(state);
     });
 
     test("GIVEN the operator's /32 added to spec.allowedCIDRs THEN direct access works; removed again, it is cut", async () => {
