@@ -3,12 +3,12 @@
  * and writes one YAML file per layer. Secrets appear only as the redaction marker.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import type { StackConfig } from "../../config/schema";
 import type { Declared } from "../../stacks/core/declared";
+import { cacheDir, writeAtomic } from "../../stacks/core/paths";
 import { mapSecretTexts, redact } from "../../stacks/core/secret-text";
 import { type FetchOptions, loadUpstream } from "../../stacks/core/upstream";
 import { declareLayer, LAYER_SPECS, type LayerSpec, upstreamFor } from "../../stacks/layers";
@@ -30,7 +30,7 @@ export const toYaml = (docs: unknown[]): string => docs.map((doc) => dump(doc, D
  * the next. The key includes js-yaml's version and the options, so the text is always what
  * dump() would write.
  */
-export function cachedYaml(docs: unknown[], dir = join(process.env.PROW_OPS_CACHE ?? join(homedir(), ".cache", "prow-ops"), "yaml")): string {
+export function cachedYaml(docs: unknown[], dir = cacheDir("yaml")): string {
   const key = createHash("sha256")
     .update(`${JS_YAML_VERSION} ${JSON.stringify(DUMP_OPTIONS)}\n${JSON.stringify(docs)}`)
     .digest("hex");
@@ -41,8 +41,7 @@ export function cachedYaml(docs: unknown[], dir = join(process.env.PROW_OPS_CACH
     const text = toYaml(docs);
     try {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(`${path}.${process.pid}.tmp`, text);
-      renameSync(`${path}.${process.pid}.tmp`, path);
+      writeAtomic(path, text);
     } catch {
       // Unwritable cache: the next render dumps again.
     }

@@ -5,12 +5,12 @@
  * never used.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import lock from "../../config/upstream.lock.json";
 import type { KubeObject } from "./declared";
 import { ManifestError, UsageError } from "./errors";
+import { cacheDir, writeAtomic } from "./paths";
 import { parseManifests } from "./yaml";
 
 export type UpstreamId = Exclude<keyof typeof lock, "//">;
@@ -34,8 +34,7 @@ export interface FetchOptions {
 
 export const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
 
-export const defaultCacheDir = (): string =>
-  process.env.PROW_OPS_CACHE ? join(process.env.PROW_OPS_CACHE, "manifests") : join(homedir(), ".cache", "prow-ops", "manifests");
+export const defaultCacheDir = (): string => cacheDir("manifests");
 
 /** Maps sha256 -> path for every regular file under the mirror (only hashes the lock asks for are kept). */
 function indexMirror(dir: string, wanted: Set<string>): Map<string, string> {
@@ -69,11 +68,6 @@ async function httpDownload(url: string): Promise<Buffer> {
   return Buffer.from(await res.arrayBuffer());
 }
 
-function writeAtomic(path: string, data: Buffer | string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 /**
  * Returns the parsed objects of each requested manifest. Parsed JSON is cached beside the

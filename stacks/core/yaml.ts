@@ -1,11 +1,11 @@
 /** Fast manifest parsing (js-yaml); comment-preserving edits of Prow config use `yaml` elsewhere. */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadAll } from "js-yaml";
 import type { KubeObject } from "./declared";
 import { ManifestError } from "./errors";
+import { cacheDir, writeAtomic } from "./paths";
 
 /** Parses a multi-document manifest; drops empty documents and unrolls lists (`kind: List`, `ConfigMapList`, ...). */
 export function parseManifests(text: string, source: string): KubeObject[] {
@@ -27,7 +27,7 @@ export function parseManifests(text: string, source: string): KubeObject[] {
 }
 
 /** Parsed manifests by the sha256 of their bytes: YAML parsing is most of a render's reading. */
-const parsedCacheDir = (): string => join(process.env.PROW_OPS_CACHE ?? join(homedir(), ".cache", "prow-ops"), "parsed");
+const parsedCacheDir = (): string => cacheDir("parsed");
 
 /** Reads a manifest file of the project; a file read before with the same bytes is not parsed again. */
 export function readManifests(path: string): KubeObject[] {
@@ -39,8 +39,7 @@ export function readManifests(path: string): KubeObject[] {
     const objects = parseManifests(bytes.toString("utf8"), path);
     try {
       mkdirSync(parsedCacheDir(), { recursive: true });
-      writeFileSync(`${cached}.${process.pid}.tmp`, JSON.stringify(objects));
-      renameSync(`${cached}.${process.pid}.tmp`, cached);
+      writeAtomic(cached, JSON.stringify(objects));
     } catch {
       // A cache that cannot be written only costs the next run a parse.
     }

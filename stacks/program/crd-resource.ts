@@ -6,12 +6,11 @@
  * program writes each manifest into a content-addressed store and registers a small
  * resource; crd-provider.ts applies it server-side with its own field manager.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeObject } from "../core/kube-client";
-import { fromRoot } from "../core/paths";
+import { cacheDir, fromRoot, writeAtomic } from "../core/paths";
 import { type CrdProps, digestOf } from "./crd-provider";
 
 /** The type token of these resources (the engine's Node.js dynamic provider runs them). */
@@ -57,16 +56,14 @@ export interface CrdCluster {
 
 /** Where manifests wait for the provider: beside the manifest cache. */
 export function objectStore(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PROW_OPS_CACHE ? join(env.PROW_OPS_CACHE, "objects") : join(homedir(), ".cache", "prow-ops", "objects");
+  return cacheDir("objects", env);
 }
 
 /** Writes a manifest under its sha256 (atomically: a concurrent run never reads half a file). */
 export function storeManifest(store: string, manifest: KubeObject): string {
   const digest = digestOf(manifest);
   mkdirSync(store, { recursive: true });
-  const tmp = join(store, `.${digest}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(manifest));
-  renameSync(tmp, join(store, `${digest}.json`));
+  writeAtomic(join(store, `${digest}.json`), JSON.stringify(manifest));
   return digest;
 }
 

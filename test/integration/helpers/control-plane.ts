@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freeLocalPort } from "../../../cli/lib/access/tunnel";
 import { TOOLS_BIN, tool } from "./tools";
 
 export interface ControlPlane {
@@ -21,16 +21,7 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = freeLocalPort;
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 60000, intervalMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;
