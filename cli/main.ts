@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { projectRoot } from "../stacks/core/paths";
 import { ProwOpsError } from "../stacks/core/errors";
+import { registerAccess } from "./commands/access";
 import { registerClusterCommands } from "./commands/cluster";
 import { registerConfig } from "./commands/config";
 import { registerRender } from "./commands/render";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerStackCommands(program);
   registerClusterCommands(program);
+  registerAccess(program);
   registerConfig(program);
   registerSecrets(program);
   registerRender(program);
@@ -47,7 +49,22 @@ function causes(err: unknown): string {
   return lines.join("\n");
 }
 
+/**
+ * The API load balancer is an IP address, so kubeconfigs through the bastion verify its
+ * certificate with an IP as tls-server-name; Node warns about an IP as the TLS server name
+ * (DEP0123) on every connection. The check itself is what we want; the warning is noise.
+ */
+function quietIpServerNameWarning(): void {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === "object" ? (rest[0] as { code?: string }).code : rest[1];
+    if (code === "DEP0123") return;
+    (emit as (...a: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietIpServerNameWarning();
   const verbose = argv.includes("--verbose") || argv.includes("-v");
   try {
     await buildProgram().parseAsync(argv);

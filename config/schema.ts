@@ -153,6 +153,20 @@ export const versionsSchema = z.strictObject({
 
 const clusterAccess = z.strictObject({ kubeconfig: z.string().min(1).optional(), context: z.string().min(1).optional() });
 
+export const CLUSTER_ROLES = ["management", "workload"] as const;
+export type ClusterRole = (typeof CLUSTER_ROLES)[number];
+
+/**
+ * The path through the cluster's bastion: which clusters are reached only through it (the
+ * workload cluster, and the management cluster too once it manages itself), and the ssh login.
+ */
+const bastionAccess = z.strictObject({
+  clusters: z.array(z.enum(CLUSTER_ROLES)).min(1),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a login name` }),
+  /** The private key for the bastion; default: ssh-agent and ssh's own defaults. */
+  identityFile: z.string().min(1).optional(),
+});
+
 export { LAYERS, type LayerName } from "./layer-names";
 
 export const stackConfigSchema = z.strictObject({
@@ -171,6 +185,9 @@ export const stackConfigSchema = z.strictObject({
     .strictObject({
       management: clusterAccess.optional(),
       workload: clusterAccess.optional(),
+      bastion: bastionAccess.optional(),
+      /** Where `access --temporary-ip` learns the operator's public address (answers it as plain text). Default https://api.ipify.org. */
+      publicAddressUrl: url.optional(),
       /**
        * Adds pulumi.com/skipAwait to every object. Only for API servers without controllers
        * (the integration test bed); production waits for readiness.

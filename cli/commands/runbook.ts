@@ -3,7 +3,7 @@
  * module is loaded only when its command runs, so `prow-ops --help` stays fast.
  */
 import type { Command } from "commander";
-import { contextOf } from "../lib/context";
+import { type Context, contextOf } from "../lib/context";
 import type { RunContext, Runbook } from "../lib/runbook/types";
 import { examples } from "./help";
 
@@ -15,7 +15,7 @@ export interface RunbookCommand {
   /** Adds the runbook's own options. */
   options?: (cmd: Command) => Command;
   /** Loads the runbook, given the parsed options (validated by it: bad input → UsageError). */
-  load: (options: Record<string, unknown>) => Promise<Runbook<RunContext>>;
+  load: (options: Record<string, unknown>, ctx: Context) => Promise<Runbook<RunContext>>;
 }
 
 interface EngineFlags {
@@ -38,7 +38,8 @@ export function registerRunbook(parent: Command, spec: RunbookCommand): Command 
   return cmd.addHelpText("after", examples(spec.examples)).action(async (opts: EngineFlags & Record<string, unknown>, c: Command) => {
     const { runbookCommand } = await import("../lib/runbook/command");
     const { plan: _p, dryRun: _d, resume: _r, from: _f, ...own } = opts;
-    await runbookCommand(contextOf(c), await spec.load(own), { plan: opts.plan, dryRun: opts.dryRun, resume: opts.resume, from: opts.from, options: own });
+    const ctx = contextOf(c);
+    await runbookCommand(ctx, await spec.load(own, ctx), { plan: opts.plan, dryRun: opts.dryRun, resume: opts.resume, from: opts.from, options: own });
   });
 }
 

@@ -11,9 +11,13 @@ import { type KeyPath, StackFile } from "./stack-file";
 import { formatStatus, type StatusInput, summarize } from "./status";
 import type { LayerName } from "../../config/layer-names";
 import { readFileSync, writeFileSync } from "node:fs";
+import { accessKubeconfig } from "../../stacks/core/access-env";
+import { withAccess } from "./access/with-access";
 
 /** How the stack reaches a cluster: prow-ops:kubernetes.<role> (a kubeconfig path and context), else the ambient kubeconfig. */
 export async function clusterAccess(ctx: Context, role: "management" | "workload"): Promise<ClusterAccess> {
+  const opened = accessKubeconfig(role);
+  if (opened) return { kubeconfig: opened };
   const file = StackFile.load(ctx.stackFile);
   const access = file.config().kubernetes?.[role] ?? {};
   const secret = role === "management" ? "managementKubeconfig" : "workloadKubeconfig";
@@ -44,6 +48,10 @@ async function connectOr(ctx: Context, role: "management" | "workload", into: St
 }
 
 export async function statusCommand(ctx: Context): Promise<void> {
+  await withAccess(ctx, {}, () => status(ctx));
+}
+
+async function status(ctx: Context): Promise<void> {
   const c = StackFile.load(ctx.stackFile).config().cluster;
   const input: StatusInput = { machineDeployments: [], machines: [], nodes: [], deployments: [], prowJobs: [], unreachable: {} };
   const [mgmt, work] = await Promise.all([connectOr(ctx, "management", input), connectOr(ctx, "workload", input)]);
@@ -66,7 +74,7 @@ export async function statusCommand(ctx: Context): Promise<void> {
 
 /** `diff <layer>`: the engine's per-object diff of one layer (what `up --target <layer>` would change). */
 export async function diffCommand(ctx: Context, layer: LayerName, mirror?: string): Promise<void> {
-  await withStack(ctx, { mirror }, async (opened, signal) => {
+  await withStack(ctx, { mirror, clusters: [layer] }, async (opened, signal) => {
     let text = "";
     const res = await opened.stack.preview({ target: targetUrns(opened.stackName, [layer]), diff: true, color: ctx.options.color ? "always" : "never", signal, onOutput: (o) => {
       text += o;
@@ -132,8 +140,8 @@ export async function scaleCommand(ctx: Context, name: string, replicas: number)
 }
 
 async function currentReplicas(ctx: Context, c: ClusterConfig, name: string): Promise<number> {
-  const kube = await connect(await clusterAccess(ctx, "management"));
-  const md = (await kube.list(capi(c.namespace, "machinedeployments"))).find((m) => m.metadata.name === name);
+  const mds = await withAccess(ctx, { layers: ["cluster"] }, async () => (await connect(await clusterAccess(ctx, "management"))).list(capi(c.namespace, "machinedeployments")));
+  const md = mds.find((m) => m.metadata.name === name);
   const replicas = md?.spec?.replicas;
   if (typeof replicas !== "number") throw new RefusedError(`cannot read the current replicas of ${name} from the management cluster: give them with --replicas N`);
   return replicas;

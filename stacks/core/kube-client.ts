@@ -34,6 +34,8 @@ export interface Kube {
   waitDeleted(listPath: string, name: string, o: { timeoutMs: number }): Promise<void>;
   /** Resolves with the first object for which `ready` holds, within a second of it holding. */
   waitFor(path: string, ready: (o: KubeObject) => boolean, o: { what: string; timeoutMs: number; signal?: AbortSignal }): Promise<KubeObject>;
+  /** Whether the API server answers an authenticated GET /version, its certificate verified, within the timeout. */
+  probe(timeoutMs: number): Promise<boolean>;
 }
 
 export async function connect(access: ClusterAccess): Promise<Kube> {
@@ -46,9 +48,10 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new ProwOpsError("KUBE", "the kubeconfig names no cluster (check prow-ops:kubernetes in the stack config)");
 
-  const request = async (method: string, path: string, body?: { type: string; text: string }): Promise<{ status: number; json?: unknown }> => {
+  const request = async (method: string, path: string, body?: { type: string; text: string }, signal?: AbortSignal): Promise<{ status: number; json?: unknown }> => {
     // The same agent (CA, client certificate) and headers the client's own API calls use.
-    const init = (await kc.applyToFetchOptions({ method })) as { headers?: { forEach(f: (v: string, k: string) => void): void } };
+    const init = (await kc.applyToFetchOptions({ method })) as { headers?: { forEach(f: (v: string, k: string) => void): void }; signal?: AbortSignal };
+    if (signal) init.signal = signal;
     if (body) {
       const headers: Record<string, string> = { "Content-Type": body.type };
       init.headers?.forEach((v, k) => {
@@ -82,6 +85,15 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
       return res.status === 409 ? undefined : (res.json as KubeObject);
     },
     remove: async (path) => (await request("DELETE", path)).status !== 404,
+    probe: async (timeoutMs) => {
+      // A dropped SYN (a load balancer refusing the source) would otherwise hang for minutes.
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        return (await request("GET", "/version", undefined, signal)).status === 200;
+      } catch {
+        return false;
+      }
+    },
     waitDeleted: async (listPath, name, o) => {
       const current = await get(`${listPath}/${name}`);
       if (!current) return;

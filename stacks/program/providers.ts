@@ -6,15 +6,21 @@
 import { resolve } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../../config/schema";
+import type { ClusterRole, StackConfig } from "../../config/schema";
+import { accessKubeconfig } from "../core/access-env";
 import type { CrdCluster } from "./crd-resource";
 import type { Secrets } from "./secrets";
 
-export type ClusterRole = "management" | "workload";
+export type { ClusterRole };
 
-/** How a cluster is reached: kubeconfig contents from the secrets, else the configured path, else the ambient kubeconfig. */
+/**
+ * How a cluster is reached: the path the CLI opened (through the bastion), else kubeconfig
+ * contents from the secrets, else the configured path, else the ambient kubeconfig.
+ */
 export function clusterAccess(role: ClusterRole, c: StackConfig, secrets: Secrets): CrdCluster {
   const access = c.kubernetes?.[role];
+  const opened = accessKubeconfig(role);
+  if (opened) return { kubeconfigPath: opened, context: access?.context };
   const secretKey = role === "management" ? "managementKubeconfig" : "workloadKubeconfig";
   if (secrets.has(secretKey)) return { kubeconfig: secrets.get(secretKey), context: access?.context };
   return { kubeconfigPath: access?.kubeconfig ? resolve(access.kubeconfig) : undefined, context: access?.context };
@@ -25,7 +31,7 @@ export function kubernetesProvider(role: ClusterRole, c: StackConfig, secrets: S
   return new k8s.Provider(
     `${role}-cluster`,
     {
-      kubeconfig: access.kubeconfig ?? c.kubernetes?.[role]?.kubeconfig,
+      kubeconfig: access.kubeconfig ?? (accessKubeconfig(role) ? access.kubeconfigPath : c.kubernetes?.[role]?.kubeconfig),
       context: access.context,
       clusterIdentifier: `${c.cluster.name}-${role}`,
       enableServerSideApply: true,

@@ -1,5 +1,5 @@
 /** The engine commands: what each does with a preview, a confirmation and the summary. */
-import type { LayerName } from "../../../config/schema";
+import { LAYERS, type LayerName } from "../../../config/layer-names";
 import { DriftError, RefusedError } from "../../../stacks/core/errors";
 import { confirmTyped } from "../confirm";
 import type { Context } from "../context";
@@ -14,6 +14,9 @@ export interface EngineCommandOptions {
   mirror?: string;
   expectNoChanges?: boolean;
 }
+
+/** The layers a command works on, for the access path: the targets, else every layer. */
+const clusters = (o: EngineCommandOptions) => ({ ...o, clusters: o.target ?? LAYERS });
 
 const changedList = (s: ChangeSummary) => s.changed.map((c) => `  ${c.op.padEnd(9)} ${c.type}  ${c.name}  [${c.layer}]`).join("\n");
 
@@ -32,7 +35,7 @@ async function operate(ctx: Context, opened: OpenedStack, op: Operation, o: Engi
 }
 
 export async function previewCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
-  await withStack(ctx, o, async (opened, signal) => {
+  await withStack(ctx, clusters(o), async (opened, signal) => {
     const s = await operate(ctx, opened, "preview", o, signal);
     report(ctx, s);
     if (o.expectNoChanges) expectNone(s, `stack ${opened.stackName} has drifted from its configuration`);
@@ -44,7 +47,7 @@ export async function previewCommand(ctx: Context, o: EngineCommandOptions): Pro
  * beside the state): a second maintainer is refused at once, before previewing a plan that
  * the first one is about to make stale.
  */
-async function exclusive<T>(opened: OpenedStack, command: string, fn: () => Promise<T>): Promise<T> {
+export async function exclusive<T>(opened: OpenedStack, command: string, fn: () => Promise<T>): Promise<T> {
   const store = await teamStoreFor(opened.backend);
   const release = await acquireRunbookLock(store, opened.stackName, command, newRunId());
   try {
@@ -56,7 +59,8 @@ async function exclusive<T>(opened: OpenedStack, command: string, fn: () => Prom
 
 /** A preview first; then yes/no, or the cluster name typed when anything would be deleted or replaced. */
 export async function upCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
-  await withStack(ctx, o, (opened, signal) => exclusive(opened, "up", () => upSteps(ctx, opened, o, signal)));
+  const reapTemporary = !o.target || o.target.includes("cluster");
+  await withStack(ctx, { ...clusters(o), reapTemporary }, (opened, signal) => exclusive(opened, "up", () => upSteps(ctx, opened, o, signal)));
 }
 
 async function upSteps(ctx: Context, opened: OpenedStack, o: EngineCommandOptions, signal: AbortSignal): Promise<void> {
@@ -78,7 +82,7 @@ async function upSteps(ctx: Context, opened: OpenedStack, o: EngineCommandOption
 }
 
 export async function refreshCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
-  await withStack(ctx, o, async (opened, signal) => {
+  await withStack(ctx, clusters(o), async (opened, signal) => {
     const s = await exclusive(opened, "refresh", () => operate(ctx, opened, "refresh", o, signal));
     report(ctx, s);
     if (o.expectNoChanges) expectNone(s, `the state of stack ${opened.stackName} differed from what the clouds and clusters hold`);
@@ -86,7 +90,7 @@ export async function refreshCommand(ctx: Context, o: EngineCommandOptions): Pro
 }
 
 export async function destroyCommand(ctx: Context, o: EngineCommandOptions): Promise<void> {
-  await withStack(ctx, o, async (opened, signal) => {
+  await withStack(ctx, clusters(o), async (opened, signal) => {
     const cluster = await clusterName(opened);
     const scope = o.target ? `the layers ${o.target.join(", ")} of stack ${opened.stackName}` : `every resource of stack ${opened.stackName}`;
     await confirmTyped(ctx, `destroy deletes ${scope} (cluster ${cluster})`, cluster);

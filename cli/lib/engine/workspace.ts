@@ -5,7 +5,8 @@
  * stack selected or created. Every missing piece is refused with what to do, before the
  * engine starts.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { load } from "js-yaml";
@@ -74,11 +75,32 @@ export async function openProjectStack(t: StackTarget): Promise<OpenedStack> {
     envVars: { ...cli.env, PULUMI_BACKEND_URL: backend },
     ...(secretsProviderOf(stackFile) === "passphrase" ? { secretsProvider: "passphrase" } : {}),
   });
+  breakStaleEngineLock(backend, t.stack);
   try {
     const stack = await Stack.createOrSelect(t.stack, ws);
     return { stack, backend, cli, stackName: t.stack };
   } catch (err) {
     const text = `${(err as Error).message}`;
     throw diagnose(text, { stack: t.stack, backend }) ?? new SetupError(`cannot open stack ${t.stack} on ${backend}: ${engineErrorLines(text)[0] ?? text.split("\n")[0]}`, { cause: err });
+  }
+}
+
+/**
+ * A file backend's engine lock left by a pulumi of this machine that is gone (killed with the
+ * prow-ops that ran it) is removed, as `pulumi cancel` would; anyone else's is left alone and
+ * reported when the engine refuses.
+ */
+export function breakStaleEngineLock(backend: string, stack: string): void {
+  if (!backend.startsWith("file://")) return;
+  const dir = join(backend.slice("file://".length), ".pulumi", "locks", "organization", "prow-ops", stack);
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    const lock = JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid?: number; hostname?: string };
+    if (lock.hostname !== hostname() || !lock.pid) continue;
+    try {
+      process.kill(lock.pid, 0);
+    } catch {
+      rmSync(join(dir, f), { force: true });
+    }
   }
 }

@@ -71,7 +71,7 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
   const outputs: Record<string, unknown> = {};
   for (const r of previous?.records ?? []) if (r.type === "step" && r.outputs) Object.assign(outputs, r.outputs);
 
-  const release = o.dryRun ? async () => undefined : await acquireRunbookLock(store, stack, rb.name, runId);
+  const release = o.dryRun ? async () => undefined : await acquireRunbookLock(store, stack, rb.name, runId, (p) => ctx.reporter.warn(`took over the lock of ${p.runbook} run ${p.runId}: its process ${p.pid} on this machine is gone`));
   const journal = new Journal(store, Journal.key(stack, runId));
   const audit: RunResult["steps"] = [];
   const show = stepReporter(ctx.reporter);
@@ -79,15 +79,20 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
   let outcome: "succeeded" | "failed" | "interrupted" | "dry-run" = o.dryRun ? "dry-run" : "succeeded";
   let failure: unknown;
   let releaseLease: (() => Promise<void>) | undefined;
+  let rc: C | undefined;
+  const holds = async (when: string) => {
+    const breach = rc && rb.invariant && !o.dryRun ? await rb.invariant(rc) : undefined;
+    if (breach) throw new StepError(when, `invariant broken ${when}: ${breach}`);
+  };
   try {
     for (const r of previous?.records ?? []) await journal.append(r);
     await journal.append({ type: "start", time: started.toISOString(), runbook: rb.name, stack, runId, ...whoami(), options, ...(previous ? { resumedFrom: previous.runId } : {}) });
     const base: RunContext = { stack, runId, reporter: ctx.reporter, signal, dryRun: Boolean(o.dryRun), options, outputs };
-    const rc = await rb.context(base);
+    rc = await rb.context(base);
     for (const step of rb.steps.slice(first)) {
       if (signal.aborted) throw new RefusedError(`interrupted before step ${step.id}`);
       if (!o.dryRun && !releaseLease && rb.managementCluster) {
-        const kube = await rb.managementCluster(rc);
+        const kube = await rb.managementCluster(rc as C);
         if (kube) releaseLease = await acquireLease(kube, stack, `${rb.name} run ${runId} of ${whoami().user}@${whoami().host}`);
       }
       const t0 = Date.now();
@@ -99,6 +104,7 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
       };
       show.step(step.id, step.title, "running");
       try {
+        await holds(`before step ${step.id}`);
         if (await step.check(rc)) {
           const observed = step.observe ? await step.observe(rc) : {};
           Object.assign(outputs, observed);
@@ -114,6 +120,7 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
         Object.assign(outputs, produced);
         const verified = step.verify ? await step.verify(rc) : await step.check(rc);
         if (!verified) throw new StepError(step.id, `step ${step.id} ran but its result could not be verified`);
+        await holds(`after step ${step.id}`);
         await record("done", { outputs: produced });
       } catch (err) {
         const interrupted = signal.aborted;
@@ -125,8 +132,11 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
   } catch (err) {
     failure = err;
     outcome = signal.aborted ? "interrupted" : "failed";
+    const state = rc && rb.explainStop && !o.dryRun ? await rb.explainStop(rc).catch((e) => `(the state could not be read: ${(e as Error).message})`) : undefined;
+    if (state && err instanceof ProwOpsError) err.message += `\n${state}`;
     throw withResumeHint(err, rb, stack, o.dryRun);
   } finally {
+    if (rc && rb.close) await rb.close(rc).catch(() => undefined);
     const message = failure ? mask((failure as Error).message ?? String(failure)) : undefined;
     await journal.append({ type: "end", time: new Date().toISOString(), outcome, ...(message ? { message } : {}) }).catch(() => undefined);
     await writeAudit(store, { runbook: rb.name, stack, runId, ...whoami(), options, start: started.toISOString(), end: new Date().toISOString(), outcome, steps: audit, ...(message ? { message } : {}) }).catch(() => undefined);
@@ -137,7 +147,8 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
 
 function withResumeHint(err: unknown, rb: { command: string }, stack: string, dryRun?: boolean): unknown {
   if (dryRun || !(err instanceof ProwOpsError) || ["USAGE", "SETUP"].includes(err.code)) return err;
-  err.message += `\nThe run stopped in a safe place. Continue it with: prow-ops --stack ${stack} ${rb.command} --resume`;
+  const where = err.message.startsWith("invariant broken") ? "The run stopped." : "The run stopped in a safe place.";
+  err.message += `\n${where} Continue it with: prow-ops --stack ${stack} ${rb.command} --resume`;
   return err;
 }
 

@@ -28,9 +28,30 @@ export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, "").r
 
 export const whoami = () => ({ user: userInfo().username, host: hostname() });
 
-export async function acquireRunbookLock(store: TeamStore, stack: string, runbook: string, runId: string): Promise<() => Promise<void>> {
+const alive = (pid: number | undefined) => {
+  try {
+    return pid !== undefined && process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Takes the stack's lock. A lock whose holder was a process of this machine that is gone
+ * (killed, crashed) is taken over, and `onTakeover` told whose it was; anyone else's is refused.
+ */
+export async function acquireRunbookLock(store: TeamStore, stack: string, runbook: string, runId: string, onTakeover?: (previous: Partial<LockHolder>) => void): Promise<() => Promise<void>> {
   const holder: LockHolder = { runbook, runId, ...whoami(), pid: process.pid, since: new Date().toISOString() };
-  if (!(await store.create(lockKey(stack), JSON.stringify(holder, null, 2)))) {
+  let created = await store.create(lockKey(stack), JSON.stringify(holder, null, 2));
+  if (!created) {
+    const previous = JSON.parse((await store.read(lockKey(stack))) ?? "{}") as Partial<LockHolder>;
+    if (previous.host === holder.host && !alive(previous.pid)) {
+      await store.remove(lockKey(stack));
+      created = await store.create(lockKey(stack), JSON.stringify(holder, null, 2));
+      if (created) onTakeover?.(previous);
+    }
+  }
+  if (!created) {
     const current = JSON.parse((await store.read(lockKey(stack))) ?? "{}") as Partial<LockHolder>;
     const engineCommand = ENGINE_COMMANDS.includes(current.runbook ?? "");
     throw new RefusedError(

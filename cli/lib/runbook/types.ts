@@ -59,4 +59,13 @@ export interface Runbook<C extends RunContext = RunContext> {
    * runbook lock is then held there too, as a Lease every maintainer can see.
    */
   managementCluster?(ctx: C): Promise<Kube | undefined>;
+  /**
+   * What must hold before and after every step (e.g. "the operator has a working path to the
+   * API"): a description of the breach, or undefined. A breach stops the run at once.
+   */
+  invariant?(ctx: C): Promise<string | undefined>;
+  /** On a stop (failure, Ctrl-C, breach): what state things are in and the way out, for the message. */
+  explainStop?(ctx: C): Promise<string | undefined>;
+  /** Releases what context() opened (tunnels, clients), whatever the outcome. */
+  close?(ctx: C): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { SetupError } from "../../../stacks/core/errors";
 import { projectRoot } from "../../../stacks/core/paths";
 import { onPath } from "../engine/pulumi-cli";
 
-export type ToolName = "kubectl" | "clusterctl" | "kind" | "openstack" | "s3cmd" | "ssh" | "ssh-keygen" | "make" | "packer" | "pulumi";
+export type ToolName = "kubectl" | "clusterctl" | "kind" | "openstack" | "s3cmd" | "ssh" | "make" | "packer" | "pulumi";
 
 interface ToolSpec {
   versionArgs: string[];
@@ -25,8 +25,8 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
   kind: { versionArgs: ["version"], versionPattern: /kind v?(\d+\.\d+\.\d+)/, minimum: "0.20.0", install: "go install sigs.k8s.io/kind@v0.33.0 (and a container engine)" },
   openstack: { versionArgs: ["--version"], versionPattern: /openstack (\d+\.\d+\.\d+)/, minimum: "5.0.0", install: "apt-get install python3-openstackclient (or pip install python-openstackclient python-octaviaclient)" },
   s3cmd: { versionArgs: ["--version"], versionPattern: /s3cmd version (\d+\.\d+\.\d+)/, minimum: "2.0.0", install: "apt-get install s3cmd" },
+  // ssh-keygen and ssh-keyscan come with ssh (openssh-client) and print no version of their own.
   ssh: { versionArgs: ["-V"], versionPattern: /OpenSSH_(\d+\.\d+)/, minimum: "8.0.0", install: "apt-get install openssh-client" },
-  "ssh-keygen": { versionArgs: ["-V"], versionPattern: /OpenSSH_(\d+\.\d+)/, minimum: "8.0.0", install: "apt-get install openssh-client" },
   make: { versionArgs: ["--version"], versionPattern: /GNU Make (\d+\.\d+(?:\.\d+)?)/, minimum: "4.0.0", install: "apt-get install make" },
   packer: { versionArgs: ["version"], versionPattern: /Packer v?(\d+\.\d+\.\d+)/, minimum: "1.9.0", install: "https://developer.hashicorp.com/packer/install (image-builder needs it)" },
   pulumi: { versionArgs: ["version"], versionPattern: /v?(\d+\.\d+\.\d+)/, minimum: "3.181.0", install: "https://www.pulumi.com/docs/iac/download-install/ (or npm run testbed:setup)" },

@@ -17,17 +17,24 @@ export interface CliProject {
   stack: string;
   stackFile: string;
   env: Record<string, string>;
-  run(args: string[], o?: { input?: string; onStderr?: (text: string, child: ChildProcess) => void }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  run(args: string[], o?: { input?: string; onStderr?: (text: string, child: ChildProcess) => void; onSpawn?: (child: ChildProcess) => void }): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
 export const PASSPHRASE = "cli-integration-passphrase";
 
-export function cliProject(management: ControlPlane, workload: ControlPlane, layers: string[], stack = "it"): CliProject {
+export interface CliProjectOptions {
+  /** Changes the test-bed config before the stack file is written. */
+  config?: (c: Record<string, unknown>) => Record<string, unknown>;
+  /** Runs the CLI through a launcher (a host of the local cloud: ip netns exec <ns>). */
+  wrap?: string[];
+}
+
+export function cliProject(management: ControlPlane, workload: ControlPlane, layers: string[], stack = "it", project: CliProjectOptions = {}): CliProject {
   const dir = mkdtempSync(join(tmpdir(), "prow-ops-cli-"));
   copyFileSync(join(PROJECT_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
   symlinkSync(join(PROJECT_ROOT, "dist"), join(dir, "dist"));
   symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"));
-  const config = Object.fromEntries(Object.entries(testConfig(management, workload, layers)).map(([k, v]) => [`prow-ops:${k}`, v]));
+  const config = Object.fromEntries(Object.entries((project.config ?? ((c) => c))(testConfig(management, workload, layers))).map(([k, v]) => [`prow-ops:${k}`, v]));
   const stackFile = join(dir, `Pulumi.${stack}.yaml`);
   writeFileSync(stackFile, `# test-bed stack\n${dump({ config }, { lineWidth: -1, noRefs: true })}`);
   const env = {
@@ -36,10 +43,13 @@ export function cliProject(management: ControlPlane, workload: ControlPlane, lay
     PROW_OPS_MIRROR: MIRROR,
     PROW_OPS_CACHE: join(dir, ".cache"),
     PULUMI_SKIP_CHECKPOINTS: "true",
+    PROW_OPS_RUNTIME_DIR: join(dir, ".run"),
   };
   const run: CliProject["run"] = (args, o = {}) =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/prow-ops.js"), "--stack", stack, ...args], { env: { ...process.env, ...env }, cwd: dir });
+      const argv = [...(project.wrap ?? []), process.execPath, join(PROJECT_ROOT, "bin/prow-ops.js"), "--stack", stack, ...args];
+      const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, cwd: dir });
+      o.onSpawn?.(child);
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => {

@@ -13,6 +13,8 @@
  * Everything made here is removed by destroy(), also after a failed start.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createConnection, createServer, type Server } from "node:net";
+import { freeLocalPort } from "../../../cli/lib/access/tunnel";
 import { randomBytes } from "node:crypto";
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,6 +58,13 @@ export interface LocalCloud {
   operatorKey: string;
   /** Whether a TCP connection from `role` to host:port is accepted within the timeout. */
   canConnect(role: Role, host: string, port: number, timeoutS?: number): boolean;
+  /**
+   * host:port as seen from `role`, reachable from this process at 127.0.0.1:<returned port>
+   * (a unix socket crosses the namespaces): how a controller inside the cluster reaches its API.
+   */
+  expose(role: Role, host: string, port: number): Promise<number>;
+  /** Answers "what is my address" (the caller's source address, as text) like api.ipify.org. */
+  whatIsMyIpUrl: string;
   destroy(): Promise<void>;
 }
 
@@ -81,6 +90,8 @@ export async function startLocalCloud(): Promise<LocalCloud> {
   const ns = Object.fromEntries(ROLES.map((r) => [r, `po-${id}-${r}`])) as Record<Role, string>;
   const dir = mkdtempSync(join(tmpdir(), `prow-ops-cloud-${id}-`));
   const procs: ChildProcess[] = [];
+  const servers: Server[] = [];
+  const sockets = new Set<import("node:net").Socket>();
   const exec: LocalCloud["exec"] = (role, argv, o) => run(["ip", "netns", "exec", ns[role], ...argv], o);
   const ip = (role: Role, args: string) => exec(role, ["ip", ...args.split(" ")]);
   /** A cable: one end in each namespace, named there (names are per namespace). */
@@ -88,6 +99,8 @@ export async function startLocalCloud(): Promise<LocalCloud> {
   const up = (role: Role, dev: string) => ip(role, `link set ${dev} up`);
 
   const destroy = async () => {
+    for (const srv of servers) srv.close();
+    for (const socket of sockets) socket.destroy();
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
     await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once("exit", r)) : undefined)));
     for (const role of ROLES) {
@@ -155,6 +168,9 @@ export async function startLocalCloud(): Promise<LocalCloud> {
 `,
     });
 
+    // "What is my IP": the router answers each caller with its source address, as a public service does.
+    spawnIn("router", [process.execPath, "-e", `require("node:http").createServer((q, r) => r.end(q.socket.remoteAddress.replace(/^::ffff:/, "") + "\\n")).listen(8080, ${JSON.stringify(ADDRESSES.internetGateway)});`], "what-is-my-ip");
+
     const operatorKey = join(dir, "operator_ed25519");
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "operator@local-cloud", "-f", operatorKey]);
     writeFileSync(join(dir, "authorized_keys"), readFileSync(`${operatorKey}.pub`));
@@ -218,6 +234,30 @@ export async function startLocalCloud(): Promise<LocalCloud> {
             ip("bastion", `addr del ${floatingIP}/24 dev pub0`);
           },
         };
+      },
+      whatIsMyIpUrl: `http://${ADDRESSES.internetGateway}:8080/`,
+      expose: async (role, host, port) => {
+        const socket = join(dir, `expose-${role}-${host}-${port}.sock`);
+        spawnIn(role, [process.execPath, "-e", `require("node:net").createServer((c) => { const u = require("node:net").connect(${port}, ${JSON.stringify(host)}); c.pipe(u).pipe(c); u.on("error", () => c.destroy()); c.on("error", () => u.destroy()); }).listen(${JSON.stringify(socket)});`], `expose-${role}-${port}`);
+        const deadline = Date.now() + 10_000;
+        while (run(["test", "-S", socket], { allowFail: true }).code !== 0) {
+          if (Date.now() > deadline) throw new Error(`the bridge to ${host}:${port} in ${role} did not start`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const local = await freeLocalPort();
+        const srv = createServer((c) => {
+          const u = createConnection(socket);
+          for (const sock of [c, u]) {
+            sockets.add(sock);
+            sock.once("close", () => sockets.delete(sock));
+          }
+          c.pipe(u).pipe(c);
+          u.on("error", () => c.destroy());
+          c.on("error", () => u.destroy());
+        });
+        servers.push(srv);
+        await new Promise<void>((r) => srv.listen(local, "127.0.0.1", () => r()));
+        return local;
       },
       canConnect: (role, host, port, timeoutS = 2) => exec(role, ["timeout", String(timeoutS), "bash", "-c", `exec 3<>/dev/tcp/${host}/${port}`], { allowFail: true }).code === 0,
       destroy,

@@ -195,4 +195,40 @@ describe("the runbook engine", () => {
     const resumed = await runRunbook(testContext().ctx, store, rb, { resume: true });
     expect(resumed.steps.map((s) => `${s.id}:${s.status}`)).toEqual(["a:skipped", "b:done", "c:done"]);
   });
+
+  test("GIVEN an invariant that breaks after a step THEN the run stops there, the message carries the runbook's account of the state, and close() runs", async () => {
+    const world = tmp("world");
+    const rb = sampleRunbook(world);
+    let closed = 0;
+    const guarded: Runbook<RunContext> = {
+      ...rb,
+      invariant: async () => (existsSync(join(world, "b")) ? "b exists, which the invariant forbids" : undefined),
+      explainStop: async () => "State now: b written",
+      close: async () => {
+        closed++;
+      },
+    };
+    const err = await runRunbook(testContext().ctx, new FileStore(tmp("store")), guarded, { options: { version: "v1" } }).catch((e) => e);
+    expect(err.message).toMatch(/^invariant broken after step b: b exists, which the invariant forbids\nState now: b written\nThe run stopped\. Continue it with: prow-ops --stack t sample --resume$/);
+    expect(rb.runs).toEqual(["a", "b"]);
+    expect(closed).toBe(1);
+    // A success closes too, and a dry run never asks the invariant.
+    await runRunbook(testContext().ctx, new FileStore(tmp("store")), { ...guarded, invariant: async () => undefined }, { options: { version: "v1" } });
+    expect(closed).toBe(2);
+  });
+
+  test("GIVEN the lock left by a killed process of this machine THEN the next run takes it over and says whose it was; a live holder's lock is refused", async () => {
+    const store = new FileStore(tmp("store"));
+    const { hostname } = await import("node:os");
+    const dead = { runbook: "bastion-swap", runId: "20261130T100000Z-dead00", user: "op", host: hostname(), pid: 2 ** 22 + 12345, since: "2026-11-30T10:00:00Z" };
+    await store.write("locks/t.json", JSON.stringify(dead));
+    const seen: unknown[] = [];
+    const release = await acquireRunbookLock(store, "t", "sample", "20261130T110000Z-new000", (p) => seen.push(p));
+    expect(seen).toEqual([dead]);
+    const held = await acquireRunbookLock(store, "t", "other", "20261130T110000Z-second").catch((e) => e);
+    expect(exitCodeOf(held)).toBe(3);
+    await release();
+    await store.write("locks/t.json", JSON.stringify({ ...dead, host: "another-machine" }));
+    expect(exitCodeOf(await acquireRunbookLock(store, "t", "sample", "20261130T120000Z-third0").catch((e) => e))).toBe(3);
+  });
 });
