@@ -7,6 +7,7 @@ import { registerAccess } from "./commands/access";
 import { registerClusterCommands } from "./commands/cluster";
 import { registerConfig } from "./commands/config";
 import { registerRender } from "./commands/render";
+import { registerSandbox } from "./commands/sandbox";
 import { registerRuns } from "./commands/runbook";
 import { registerSecrets } from "./commands/secrets";
 import { registerStackCommands } from "./commands/stack";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerSecrets(program);
   registerRender(program);
   registerRuns(program);
+  registerSandbox(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride().showSuggestionAfterError();
   return program;

@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { kubeconfigThroughTunnel } from "../../cli/lib/access/tunnel";
 import { connect } from "../../stacks/core/kube-client";
 import { PROJECT_ROOT } from "../helpers/config";
-import { type Simulator, startCapoSimulator } from "./helpers/capo-simulator";
+import { type Simulator, startCapoSimulator } from "../../cli/lib/sandbox/capo-simulator";
 import { type CliProject, cliProject } from "./helpers/cli-project";
-import { type ControlPlane, startControlPlane } from "./helpers/control-plane";
-import { ADDRESSES, API_PORT, type LocalCloud, startLocalCloud } from "./helpers/local-cloud";
+import { type ControlPlane, startControlPlane } from "../../cli/lib/sandbox/control-plane";
+import { ADDRESSES, API_PORT, type LocalCloud, startLocalCloud } from "../../cli/lib/sandbox/local-cloud";
 import { capiCrdFiles, CANARY, installCrds } from "./helpers/testbed";
 import { tool } from "./helpers/tools";
 

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { type CliProject, cliProject } from "./helpers/cli-project";
 import { CANARY, startClusters } from "./helpers/testbed";
 import { PULUMI_HOME, TOOLS_BIN } from "./helpers/tools";
-import type { ControlPlane } from "./helpers/control-plane";
+import type { ControlPlane } from "../../cli/lib/sandbox/control-plane";
 
 const LAYERS = ["capi", "cluster", "cluster-resources", "infra", "prow"];
 

@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ControlPlane, startControlPlane } from "./helpers/control-plane";
+import { type ControlPlane, startControlPlane } from "../../cli/lib/sandbox/control-plane";
 import { connect } from "../../stacks/core/kube-client";
-import { type Simulator, startCapoSimulator } from "./helpers/capo-simulator";
-import { ADDRESSES, API_PORT, type LocalCloud, startLocalCloud } from "./helpers/local-cloud";
+import { type Simulator, startCapoSimulator } from "../../cli/lib/sandbox/capo-simulator";
+import { ADDRESSES, API_PORT, type LocalCloud, startLocalCloud } from "../../cli/lib/sandbox/local-cloud";
 import { capiCrdFiles, installCrds } from "./helpers/testbed";
 import { tool } from "./helpers/tools";
 import { PROJECT_ROOT } from "../helpers/config";

@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OpType } from "@pulumi/pulumi/automation";
-import type { ControlPlane } from "./helpers/control-plane";
+import type { ControlPlane } from "../../cli/lib/sandbox/control-plane";
 import { capiCrdFiles, installCrds, startTestBed, type TestBed } from "./helpers/testbed";
 import { tool } from "./helpers/tools";
 

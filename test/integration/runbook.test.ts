@@ -15,7 +15,7 @@ import { plan, runRunbook } from "../../cli/lib/runbook/engine";
 import type { RunContext, Runbook, Step } from "../../cli/lib/runbook/types";
 import { FileStore } from "../../cli/lib/team/store";
 import { connect, type Kube } from "../../stacks/core/kube-client";
-import type { ControlPlane } from "./helpers/control-plane";
+import type { ControlPlane } from "../../cli/lib/sandbox/control-plane";
 import { startClusters } from "./helpers/testbed";
 
 const NS = "rb-sample";

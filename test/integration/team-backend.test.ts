@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { S3Store } from "../../cli/lib/team/s3-store";
 import { type CliProject, cliProject } from "./helpers/cli-project";
-import type { ControlPlane } from "./helpers/control-plane";
+import type { ControlPlane } from "../../cli/lib/sandbox/control-plane";
 import { type S3Server, startS3 } from "./helpers/s3-server";
 import { CANARY, startClusters } from "./helpers/testbed";
 

@@ -35,9 +35,10 @@ export async function pinBastion(store: TeamStore, stack: string, ip: string, ke
 
 export const knownHostsText = (ip: string, keys: string[]) => keys.map((k) => `${ip} ${k}\n`).join("");
 
-/** The host keys a bastion presents now (ssh-keyscan); [] when it does not answer. */
-export function scanHostKeys(ip: string, timeoutS = 5): string[] {
-  const res = spawnSync("ssh-keyscan", ["-T", String(timeoutS), ip], { encoding: "utf8", timeout: (timeoutS + 5) * 1000 });
+/** The host keys a bastion presents now (ssh-keyscan, through `launcher` when given); [] when it does not answer. */
+export function scanHostKeys(ip: string, timeoutS = 5, launcher: string[] = []): string[] {
+  const argv = [...launcher, "ssh-keyscan", "-T", String(timeoutS), ip];
+  const res = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: (timeoutS + 5) * 1000 });
   if (res.error) throw new ProwOpsError("SETUP", `ssh-keyscan could not run (${res.error.message}): install openssh-client`);
   return (res.stdout ?? "")
     .split("\n")

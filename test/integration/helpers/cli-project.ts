@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import { MIRROR, PROJECT_ROOT } from "../../helpers/config";
-import type { ControlPlane } from "./control-plane";
+import type { ControlPlane } from "../../../cli/lib/sandbox/control-plane";
 import { testConfig } from "./testbed";
 
 export interface CliProject {

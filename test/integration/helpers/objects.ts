@@ -7,7 +7,7 @@ import { parseStackConfig } from "../../../config/load";
 import type { DeclaredKube } from "../../../stacks/core/declared";
 import { mapSecretTexts, type SecretName, type SecretText } from "../../../stacks/core/secret-text";
 import { MIRROR } from "../../helpers/config";
-import type { ControlPlane } from "./control-plane";
+import type { ControlPlane } from "../../../cli/lib/sandbox/control-plane";
 import { CANARY, type TestBed, testConfig } from "./testbed";
 
 export interface BedObject {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./control-plane";
+import { freePort } from "../../../cli/lib/sandbox/control-plane";
 import { tool } from "./tools";
 
 export interface S3Server {

@@ -10,7 +10,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { dump, loadAll } from "js-yaml";
 import { openStack, setSecret, toConfigMap } from "../../../cli/lib/automation";
 import { MIRROR, SHARED, rawProdConfig } from "../../helpers/config";
-import { type ControlPlane, startControlPlane } from "./control-plane";
+import { type ControlPlane, startControlPlane } from "../../../cli/lib/sandbox/control-plane";
 import { pulumiEnv, TOOLS } from "./tools";
 
 export const CANARY = {

@@ -8,8 +8,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeLocalPort } from "../../../cli/lib/access/tunnel";
-import { TOOLS_BIN, tool } from "./tools";
+import { freeLocalPort } from "../access/tunnel";
+import { sandboxTool as tool, TOOLS_BIN } from "./tools";
 
 export interface ControlPlane {
   name: string;

@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createConnection, createServer, type Server } from "node:net";
-import { freeLocalPort } from "../../../cli/lib/access/tunnel";
+import { freeLocalPort } from "../access/tunnel";
 import { randomBytes } from "node:crypto";
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
