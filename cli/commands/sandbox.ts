@@ -7,19 +7,20 @@ export function registerSandbox(program: Command): void {
   const sandbox = program
     .command("sandbox")
     .description("a local cloud to rehearse in (root): two control planes, a real sshd bastion, the API load balancer, a CAPO simulator, and a `sandbox` stack derived from production")
-    .addHelpText("after", "\nNo cloud and no Docker: the hosts are network namespaces (addresses from the documentation ranges only).\n");
+    .addHelpText("after", "\nNo cloud and no Docker: the hosts are network namespaces (addresses from the documentation ranges only); every sandbox command runs as root.\n");
   sandbox
     .command("up")
     .description("start the sandbox and apply the sandbox stack's Kubernetes layers to it")
     .option("--from <stack>", "the stack whose config the sandbox stack is derived from", "prow")
-    .option("--crds <dir>", "folder of the CAPI, CAPO and cert-manager CRDs (default $PROW_OPS_CRDS)")
-    .addHelpText("after", examples(["sudo prow-ops sandbox up --crds ../shared/crds", "sudo prow-ops sandbox up --from prow"]))
+    .option("--crds <dir>", "folder holding capi-v*/ and capo-v*/ with the CAPI and CAPO CRDs (default $PROW_OPS_CRDS)")
+    .addHelpText("after", examples(["prow-ops sandbox up --crds ./crds", "prow-ops sandbox up --from prow --crds ./crds"]))
     .action(async (o: { from: string; crds?: string }, c: Command) => {
       await (await import("../lib/sandbox/sandbox")).sandboxUp(contextOf(c), o);
     });
   sandbox
     .command("status")
     .description("whether the sandbox is up, its hosts and kubeconfigs")
+    .addHelpText("after", examples(["prow-ops sandbox status", "prow-ops --json sandbox status"]))
     .action(async (_o: unknown, c: Command) => {
       (await import("../lib/sandbox/sandbox")).sandboxStatus(contextOf(c));
     });
@@ -27,13 +28,14 @@ export function registerSandbox(program: Command): void {
     .command("run")
     .description("run a prow-ops command on the sandbox's operator host, against the sandbox stack")
     .argument("<args...>", "the prow-ops command and its options (after --)")
-    .addHelpText("after", examples(["sudo prow-ops sandbox run -- bastion swap --image ubuntu-2404-new", "sudo prow-ops sandbox run -- status"]))
+    .addHelpText("after", examples(["prow-ops sandbox run -- bastion swap --image ubuntu-2404-new", "prow-ops sandbox run -- --yes up", "prow-ops sandbox run -- status"]))
     .action(async (args: string[], _o: unknown, c: Command) => {
       process.exitCode = await (await import("../lib/sandbox/sandbox")).sandboxRun(contextOf(c), args);
     });
   sandbox
     .command("down")
     .description("stop the sandbox and remove everything it made: hosts, processes, temporary folders, the sandbox stack")
+    .addHelpText("after", examples(["prow-ops sandbox down"]))
     .action(async (_o: unknown, c: Command) => {
       await (await import("../lib/sandbox/sandbox")).sandboxDown(contextOf(c));
     });

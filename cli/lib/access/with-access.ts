@@ -122,7 +122,13 @@ export async function pinnedKnownHosts(ctx: Context, setup: AccessSetup, ip: str
 
 /** Opens (or reuses) the path for these clusters; undefined when the stack reaches them directly. */
 export async function openAccess(ctx: Context, o: AccessOptions = {}): Promise<ClusterPath | undefined> {
-  const config = StackFile.load(ctx.stackFile).config();
+  let config: StackConfig;
+  try {
+    config = StackFile.load(ctx.stackFile).config();
+  } catch {
+    // An invalid config is reported by the command itself (the program validates it), as without a bastion.
+    return undefined;
+  }
   const roles = rolesBehindBastion(config, o.layers);
   if (!roles.length) return undefined;
   const live = livePath(ctx.options.stack, roles);

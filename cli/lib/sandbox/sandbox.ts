@@ -18,6 +18,7 @@ import { ProwOpsError, RefusedError, SetupError } from "../../../stacks/core/err
 import { cacheDir, fromRoot, writeAtomic } from "../../../stacks/core/paths";
 import { SECRET_INFO, SECRET_NAMES } from "../../../stacks/core/secret-text";
 import { connect } from "../../../stacks/core/kube-client";
+import { loadUpstream } from "../../../stacks/core/upstream";
 import { pinBastion, scanHostKeys } from "../access/bastions";
 import { kubeconfigThroughTunnel } from "../access/tunnel";
 import { runtimeDir } from "../access/cluster-path";
@@ -71,17 +72,22 @@ function requireRoot(what: string): void {
   if (process.getuid?.() !== 0) throw new RefusedError(`${what} needs root: the sandbox's hosts are network namespaces (run it with sudo)`);
 }
 
-/** Every CRD document of the YAML files in the folders of `crdsDir` whose names start with one of `prefixes`. */
-function installCrds(cp: ControlPlane, crdsDir: string, prefixes: string[]): void {
-  const dirs = readdirSync(crdsDir).filter((d) => prefixes.some((p) => d.startsWith(p)));
-  if (dirs.length < prefixes.length) throw new SetupError(`${crdsDir} should hold folders ${prefixes.map((p) => `${p}*`).join(", ")} with the CRDs (as clusterctl init and cert-manager install them)`);
-  const docs = dirs.flatMap((d) =>
+/** The CAPI and CAPO CRDs of `crdsDir` (as clusterctl init installs them). */
+function capiCrds(crdsDir: string): object[] {
+  const dirs = readdirSync(crdsDir).filter((d) => /^cap[io]-v/.test(d));
+  if (dirs.length < 2) throw new SetupError(`${crdsDir} should hold the folders capi-v* and capo-v* with the CAPI and CAPO CRDs (as clusterctl init installs them)`);
+  return dirs.flatMap((d) =>
     readdirSync(join(crdsDir, d))
       .filter((f) => f.endsWith(".yaml"))
-      .flatMap((f) => (loadAll(readFileSync(join(crdsDir, d, f), "utf8")) as Array<{ kind?: string }>).filter((doc) => doc?.kind === "CustomResourceDefinition")),
+      .flatMap((f) => loadAll(readFileSync(join(crdsDir, d, f), "utf8")) as object[]),
   );
+}
+
+/** Applies the CRDs among `docs` and waits until they are served. */
+function installCrds(cp: ControlPlane, docs: object[]): void {
+  const crds = docs.filter((d) => (d as { kind?: string })?.kind === "CustomResourceDefinition");
   const path = join(cp.dir, "crds.yaml");
-  writeFileSync(path, docs.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
+  writeFileSync(path, crds.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
   cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path]);
   cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
 }
@@ -112,8 +118,9 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
     stops.push(() => management.stop());
     const workload = await startControlPlane("sandbox-workload", { netns: cloud.ns.cluster, address: ADDRESSES.apiServer, port: API_PORT, sans: [ADDRESSES.vip] });
     stops.push(() => workload.stop());
-    installCrds(management, o.crds, ["capi-v", "capo-v"]);
-    installCrds(workload, o.crds, ["cert-manager-v"]);
+    installCrds(management, capiCrds(o.crds));
+    // cert-manager's CRDs from its pinned release manifest (the upstream store: mirror, cache or download).
+    installCrds(workload, (await loadUpstream(["cert-manager"]))["cert-manager"]);
     const workloadKubeconfig = join(dir, "workload.kubeconfig");
     writeFileSync(workloadKubeconfig, workload.kubeconfig.replace(/server: .*/, `server: https://${ADDRESSES.vip}:${API_PORT}`));
     // CAPO runs in the management cluster; from here it reaches that API through a bridge.
@@ -188,7 +195,8 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
   if (missing) throw new SetupError(`the sandbox needs ${missing}: npm run testbed:setup installs what is missing`);
   for (const bin of ["etcd", "kube-apiserver", "kubectl"]) sandboxTool(bin);
   const crds = o.crds ?? process.env.PROW_OPS_CRDS;
-  if (!crds || !existsSync(crds)) throw new SetupError("the sandbox needs the CAPI, CAPO and cert-manager CRDs (as clusterctl init installs them): give their folder with --crds DIR or PROW_OPS_CRDS");
+  if (!crds || !existsSync(crds)) throw new SetupError("the sandbox needs the CAPI and CAPO CRDs (as clusterctl init installs them): give their folder with --crds DIR or PROW_OPS_CRDS");
+  capiCrds(crds);
   const existing = readState();
   if (existing && alive(existing.pid)) throw new RefusedError(`a sandbox is already up (supervisor pid ${existing.pid}, since ${existing.started}): prow-ops sandbox status, or prow-ops sandbox down first`);
   mkdirSync(home(), { recursive: true });

@@ -17,7 +17,7 @@ describe("prow-ops help", () => {
 
   test("THEN every command's help has a runnable example", () => {
     const missing = leaves(buildProgram())
-      .filter((c) => c.name() !== "help")
+      .filter((c) => c.name() !== "help" && !(c as unknown as { _hidden: boolean })._hidden)
       .filter((c) => {
         const help = runCli([...fullName(c).split(" ").slice(1), "--help"]).stdout;
         return !/Examples:\n {2}\$ prow-ops /.test(help);
