@@ -91,15 +91,17 @@ async function bastionWorks(c: SwapContext, ip: string): Promise<boolean> {
   }
 }
 
+/** The API load balancer's name as CAPO gives it (when the status cannot be read). */
+const loadBalancerName = (c: StackConfig) => `k8s-clusterapi-cluster-${c.cluster.namespace}-${c.cluster.name}-kubeapi`;
+
 /** The break-glass command, with the listener id when the openstack CLI can find it. */
-function breakGlass(lbName: string | undefined): string {
-  const name = lbName ?? "<the cluster's API load balancer>";
+function breakGlass(lbName: string): string {
   let id = "<listener id>";
-  if (lbName && toolPath("openstack") !== "openstack") {
+  if (toolPath("openstack") !== "openstack") {
     const res = spawnSync(toolPath("openstack"), ["loadbalancer", "listener", "list", "--loadbalancer", lbName, "-f", "value", "-c", "id"], { encoding: "utf8", timeout: 30_000 });
     if (res.status === 0 && res.stdout.trim()) id = res.stdout.trim().split("\n")[0];
   }
-  return `If no path works any more (locked out), open the listener to every source with:\n  openstack loadbalancer listener unset --allowed-cidrs ${id}${id === "<listener id>" ? `\n  (find the id: openstack loadbalancer listener list --loadbalancer ${name} -f value -c id)` : ""}\nthen run prow-ops bastion swap --resume, which restores the allowed sources.`;
+  return `If no path works any more (locked out), open the listener to every source with:\n  openstack loadbalancer listener unset --allowed-cidrs ${id}${id === "<listener id>" ? `\n  (find the id: openstack loadbalancer listener list --loadbalancer ${lbName} -f value -c id)` : ""}\nthen resume the run (below): it puts the allowed sources back through the stack.`;
 }
 
 const steps: Step<SwapContext>[] = [
@@ -243,7 +245,7 @@ async function startingPath(cli: Context, setup: AccessSetup): Promise<ClusterPa
   const direct = await openPath(setup.spec, { via: "direct" });
   if (await direct.probe(Object.keys(setup.spec.kubeconfigs)[0] as ClusterRole, 5000)) return direct;
   await direct.close();
-  throw new ProwOpsError("ACCESS", `no path to the API: not through the bastion${bastionError ? ` (${(bastionError as Error).message})` : ""}, not directly.\n${breakGlass(undefined)}`);
+  throw new ProwOpsError("ACCESS", `no path to the API: not through the bastion${bastionError ? ` (${(bastionError as Error).message})` : ""}, not directly.\n${breakGlass(loadBalancerName(setup.config))}`);
 }
 
 export function bastionSwap(cli: Context, o: SwapOptions, variant: { steps?: Step<SwapContext>[]; invariant?: boolean } = {}): Runbook<SwapContext> {
@@ -291,7 +293,7 @@ export function bastionSwap(cli: Context, o: SwapOptions, variant: { steps?: Ste
         `  bastion: ${s ? (s.bastion?.floatingIP ?? "none") : "(the OpenStackCluster could not be read)"}; stack file: enabled ${b.enabled}, image ${b.image}`,
         `  load balancer allows: ${s?.apiServerLoadBalancer?.allowedCIDRs?.join(", ") ?? "(unknown)"}`,
         `  this machine's ${c.outputs.operatorCidr ?? "address"}: direct access ${direct ? "works" : "does not work"}; through the bastion: ${viaBastion ? "works" : "does not work"}`,
-        breakGlass(s?.apiServerLoadBalancer?.name),
+        breakGlass(s?.apiServerLoadBalancer?.name ?? loadBalancerName(config(c))),
       ].join("\n");
     },
     close: async (c) => {

@@ -299,7 +299,7 @@ describe("access through the bastion and the bastion swap, on the local cloud", 
 
   describe("a deliberately wrong runbook: the /32 removed while no new bastion is there", () => {
     /** Runs the swap with its steps in the wrong order, on the operator host, from the built CLI. */
-    const wrongSwap = (o: { unguarded: boolean; resume: boolean }) => {
+    const wrongSwap = (o: { unguarded: boolean; resume: boolean; openstackBin?: string }) => {
       const script = `
 const dist = (p) => require(${JSON.stringify(join(PROJECT_ROOT, "dist"))} + p);
 const { bastionSwap, swapSteps } = dist("/cli/runbooks/bastion-swap.js");
@@ -322,7 +322,8 @@ runbookCommand(ctx, bastionSwap(ctx, {}, { steps }), { resume: ${o.resume}, opti
   .then(() => process.exit(0), (e) => { process.stderr.write("error: " + e.message + "\\n"); process.exit(e.code === "REFUSED" ? 3 : 1); });
 `;
       return new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = cloud.spawn("operator", [process.execPath, "-e", script], `wrong-swap-${o.unguarded}`, { ...process.env, ...p.env });
+        const env = { ...process.env, ...p.env, ...(o.openstackBin ? { PATH: `${o.openstackBin}:${process.env.PATH}` } : {}) };
+        const child = cloud.spawn("operator", [process.execPath, "-e", script], `wrong-swap-${o.unguarded}`, env);
         let stderr = "";
         child.stderr?.on("data", (d) => {
           stderr += d;
@@ -341,11 +342,19 @@ runbookCommand(ctx, bastionSwap(ctx, {}, { steps }), { resume: ${o.resume}, opti
       expect(await operatorHasPath()).toEqual({ direct: true, bastion: false });
     }, 600_000);
 
-    test("GIVEN the wrong order without the guard THEN the harness's probe finds the operator locked out, and the invariant stops the run saying so", async () => {
-      const res = await wrongSwap({ unguarded: true, resume: true });
+    test("GIVEN the wrong order without the guard THEN the harness's probe finds the operator locked out, and the invariant stops the run saying so, with the listener id filled in", async () => {
+      // An openstack CLI that knows the cluster's listener (and records what it was asked).
+      const bin = join(cloud.dir, "fake-openstack");
+      execFileSync("mkdir", ["-p", bin]);
+      writeFileSync(
+        join(bin, "openstack"),
+        `#!/bin/sh\necho "$@" >> ${bin}/calls\n[ "$*" = "--version" ] && { echo "openstack 6.6.0"; exit 0; }\n[ "$*" = "loadbalancer listener list --loadbalancer k8s-clusterapi-cluster-default-prow-kubeapi -f value -c id" ] && { echo 6f1c2d3e-listener-0001; exit 0; }\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      const res = await wrongSwap({ unguarded: true, resume: true, openstackBin: bin });
       expect(await operatorHasPath()).toEqual({ direct: false, bastion: false });
       expect(res.stderr).toMatch(/invariant broken after step remove-operator-ip: this machine has no working path to the API/);
-      expect(res.stderr).toMatch(/openstack loadbalancer listener unset --allowed-cidrs/);
+      expect(res.stderr).toMatch(/openstack loadbalancer listener unset --allowed-cidrs 6f1c2d3e-listener-0001\n/);
       expect(res.code).toBe(1);
     }, 600_000);
   });

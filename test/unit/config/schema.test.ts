@@ -99,6 +99,15 @@ describe("what a wrong value is reported as", () => {
     expect(message).not.toMatch(/is required/);
   });
 
+  test("GIVEN the bastion path THEN its clusters and login are checked, and a valid one is accepted", () => {
+    const bastion = (b: unknown) => ({ ...rawProdConfig(), kubernetes: { bastion: b } });
+    expect(errorOf(bastion({ clusters: ["workload"], user: "Ubuntu Admin" }))).toMatch(/prow-ops:kubernetes\.bastion\.user: "Ubuntu Admin" is not a login name/);
+    expect(errorOf(bastion({ clusters: ["bootstrap"], user: "ubuntu" }))).toMatch(/prow-ops:kubernetes\.bastion\.clusters\[0\]/);
+    expect(errorOf(bastion({ clusters: [], user: "ubuntu" }))).toMatch(/prow-ops:kubernetes\.bastion\.clusters: \[\] has too few entries/);
+    expect(errorOf({ ...rawProdConfig(), kubernetes: { publicAddressUrl: "ftp://x" } })).toMatch(/publicAddressUrl: "ftp:\/\/x" is not an http\(s\) URL/);
+    expect(parseStackConfig(bastion({ clusters: ["management", "workload"], user: "ubuntu", identityFile: "~/.ssh/metal3ci" }), "t").kubernetes?.bastion?.clusters).toEqual(["management", "workload"]);
+  });
+
   test("GIVEN a missing key THEN it is reported as required", () => {
     expect(errorOf(withValue("cluster.podCIDR", undefined))).toMatch(/prow-ops:cluster\.podCIDR: is required \(expected a string\)/);
   });
