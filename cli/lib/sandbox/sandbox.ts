@@ -10,7 +10,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { dump, loadAll } from "js-yaml";
 import { parseDocument } from "yaml";
 import { PROJECT } from "../../../config/load";
@@ -315,7 +315,9 @@ export async function sandboxDown(ctx: Context): Promise<void> {
   rmSync(join(state, ".pulumi", "locks", "organization", PROJECT, SANDBOX_STACK), { recursive: true, force: true });
   rmSync(join(state, ".pulumi", "history", PROJECT, SANDBOX_STACK), { recursive: true, force: true });
   rmSync(stackFile, { force: true });
-  rmSync(runtimeDir(SANDBOX_STACK), { recursive: true, force: true });
+  const runtime = runtimeDir(SANDBOX_STACK);
+  rmSync(runtime, { recursive: true, force: true });
+  if (!readdirSync(dirname(runtime)).length) rmSync(dirname(runtime), { recursive: true, force: true });
   rmSync(home(), { recursive: true, force: true });
   ctx.reporter.result({ down: true }, s ? "sandbox down: its hosts, processes, temporary folders and the sandbox stack are gone" : "no sandbox was up; leftovers (if any) removed");
 }
