@@ -283,8 +283,9 @@ export function bastionSwap(cli: Context, o: SwapOptions, variant: { steps?: Ste
             return `this machine has no working path to the API (neither ${c.path.route.via === "bastion" ? `through the bastion ${c.path.route.bastionIP}` : "through a bastion"} nor directly)`;
           },
     explainStop: async (c) => {
-      // Bounded: when locked out, the API's address drops packets and a read would wait for minutes.
-      const s = await Promise.race([status(c).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000).unref())]);
+      // Asked first with a bounded probe: when locked out, the API's address drops packets and a read would wait for minutes.
+      const answers = await managementKube(c.cli).then((k) => k.probe(5000), () => false);
+      const s = answers ? await status(c).catch(() => undefined) : undefined;
       const direct = await directReachable(c.cli, 3000);
       const viaBastion = s?.bastion?.floatingIP ? await bastionWorks(c, s.bastion.floatingIP) : false;
       const b = config(c).cluster.bastion;

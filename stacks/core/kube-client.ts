@@ -64,7 +64,10 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
     try {
       res = await fetch(`${server}${path}`, init);
     } catch (err) {
-      throw new ProwOpsError("KUBE", `cannot reach the API server ${server}: ${(err as Error).message}`, { cause: err });
+      // A read that failed on the way (a connection through the bastion tunnel reset) is asked once more.
+      const retry = method === "GET" && !signal?.aborted ? await fetch(`${server}${path}`, init).catch(() => undefined) : undefined;
+      if (!retry) throw new ProwOpsError("KUBE", `cannot reach the API server ${server}: ${(err as Error).message}`, { cause: err });
+      res = retry;
     }
     if (res.status === 404 || res.status === 409) return { status: res.status };
     if (!res.ok) throw new ProwOpsError("KUBE", `${method} ${path} on ${server}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
