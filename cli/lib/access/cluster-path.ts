@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ClusterRole } from "../../../config/schema";
 import { connect } from "../../../stacks/core/kube-client";
 import { kubeconfigThroughTunnel, openTunnel, type Tunnel } from "./tunnel";
+import { processAlive } from "../process-alive";
 
 export interface PathSpec {
   stack: string;
@@ -41,15 +42,6 @@ export function runtimeDir(stack: string, env: NodeJS.ProcessEnv = process.env):
 export const kubeconfigFile = (stack: string, role: ClusterRole) => join(runtimeDir(stack), `${role}.kubeconfig`);
 const sessionFile = (stack: string) => join(runtimeDir(stack), "session.json");
 
-const alive = (pid: number | undefined) => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Whether `pid` is still an ssh forwarding `port` (not a recycled pid of something else). */
 const isOurSsh = (pid: number, port: number | undefined) => {
@@ -85,7 +77,7 @@ export function livePath(stack: string, roles: ClusterRole[]): ClusterPath | und
   if (!existsSync(file)) return undefined;
   const record = JSON.parse(readFileSync(file, "utf8")) as SessionRecord;
   const files = Object.fromEntries(roles.map((r) => [r, kubeconfigFile(stack, r)]));
-  if (alive(record.ownerPid) && roles.every((r) => existsSync(files[r] as string))) {
+  if (processAlive(record.ownerPid) && roles.every((r) => existsSync(files[r] as string))) {
     const route: Route = record.route === "bastion" ? { via: "bastion", bastionIP: record.bastionIP ?? "", knownHosts: "" } : { via: "direct" };
     return { stack, route, owned: false, files, switchTo: async () => undefined, probe: (role, t) => probeFile(files[role], t), lost: new Promise(() => undefined), close: async () => undefined };
   }

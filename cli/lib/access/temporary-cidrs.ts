@@ -11,6 +11,7 @@ import { ACCESS_ENV } from "../../../stacks/core/access-env";
 import { UsageError } from "../../../stacks/core/errors";
 import type { TeamStore } from "../team/store";
 import { whoami } from "../runbook/lock";
+import { processAlive } from "../process-alive";
 
 export interface TemporaryCidr {
   cidr: string;
@@ -48,17 +49,9 @@ export async function dropTemporary(store: TeamStore, stack: string, cidrs: stri
   );
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Entries a crashed command of this machine left (its process is gone); a runbook's are left to its --resume. */
-export const leftByCrash = (entries: TemporaryCidr[]) => entries.filter((e) => e.host === hostname() && !e.runId && !alive(e.pid));
+export const leftByCrash = (entries: TemporaryCidr[]) => entries.filter((e) => e.host === hostname() && !e.runId && !processAlive(e.pid));
 
 export const describe = (e: TemporaryCidr) => `${e.cidr} (added by ${e.user}@${e.host}, pid ${e.pid}, at ${e.since}${e.runId ? `, runbook run ${e.runId}` : ""})`;
 

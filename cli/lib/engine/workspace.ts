@@ -13,6 +13,7 @@ import { load } from "js-yaml";
 import { SetupError } from "../../../stacks/core/errors";
 import { projectRoot } from "../../../stacks/core/paths";
 import type { FetchOptions } from "../../../stacks/core/upstream";
+import { processAlive } from "../process-alive";
 import { diagnose, engineErrorLines } from "./diagnose";
 import { findPulumi, ownSessionRoot, type PulumiCli } from "./pulumi-cli";
 
@@ -96,11 +97,6 @@ export function breakStaleEngineLock(backend: string, stack: string): void {
   if (!existsSync(dir)) return;
   for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
     const lock = JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid?: number; hostname?: string };
-    if (lock.hostname !== hostname() || !lock.pid) continue;
-    try {
-      process.kill(lock.pid, 0);
-    } catch {
-      rmSync(join(dir, f), { force: true });
-    }
+    if (lock.hostname === hostname() && lock.pid && !processAlive(lock.pid)) rmSync(join(dir, f), { force: true });
   }
 }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { RefusedError } from "../../../stacks/core/errors";
 import type { TeamStore } from "../team/store";
+import { processAlive } from "../process-alive";
 
 export interface LockHolder {
   runbook: string;
@@ -28,13 +29,6 @@ export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, "").r
 
 export const whoami = () => ({ user: userInfo().username, host: hostname() });
 
-const alive = (pid: number | undefined) => {
-  try {
-    return pid !== undefined && process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Takes the stack's lock. A lock whose holder was a process of this machine that is gone
@@ -45,7 +39,7 @@ export async function acquireRunbookLock(store: TeamStore, stack: string, runboo
   let created = await store.create(lockKey(stack), JSON.stringify(holder, null, 2));
   if (!created) {
     const previous = JSON.parse((await store.read(lockKey(stack))) ?? "{}") as Partial<LockHolder>;
-    if (previous.host === holder.host && !alive(previous.pid)) {
+    if (previous.host === holder.host && !processAlive(previous.pid)) {
       await store.remove(lockKey(stack));
       created = await store.create(lockKey(stack), JSON.stringify(holder, null, 2));
       if (created) onTakeover?.(previous);

@@ -31,6 +31,7 @@ import { startCapoSimulator } from "./capo-simulator";
 import { type ControlPlane, startControlPlane } from "./control-plane";
 import { ADDRESSES, API_PORT, localCloudMissing, startLocalCloud } from "./local-cloud";
 import { sandboxTool } from "./tools";
+import { processAlive } from "../process-alive";
 
 export const SANDBOX_STACK = "sandbox";
 const FLOATING_IPS = Array.from({ length: 30 }, (_, i) => `198.51.100.${30 + i}`);
@@ -55,14 +56,6 @@ const stateFile = () => join(home(), "state.json");
 const logFile = () => join(home(), "supervisor.log");
 const passphraseFile = () => join(home(), "passphrase");
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function readState(): SandboxState | undefined {
   return existsSync(stateFile()) ? (JSON.parse(readFileSync(stateFile(), "utf8")) as SandboxState) : undefined;
@@ -198,7 +191,7 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
   if (!crds || !existsSync(crds)) throw new SetupError("the sandbox needs the CAPI and CAPO CRDs (as clusterctl init installs them): give their folder with --crds DIR or PROW_OPS_CRDS");
   capiCrds(crds);
   const existing = readState();
-  if (existing && alive(existing.pid)) throw new RefusedError(`a sandbox is already up (supervisor pid ${existing.pid}, since ${existing.started}): prow-ops sandbox status, or prow-ops sandbox down first`);
+  if (existing && processAlive(existing.pid)) throw new RefusedError(`a sandbox is already up (supervisor pid ${existing.pid}, since ${existing.started}): prow-ops sandbox status, or prow-ops sandbox down first`);
   mkdirSync(home(), { recursive: true });
   rmSync(stateFile(), { force: true });
   const production = StackFile.load(join(ctx.projectDir, `Pulumi.${o.from}.yaml`)).config();
@@ -213,7 +206,7 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
   const deadline = Date.now() + 180_000;
   let s = readState();
   while (!s?.ready) {
-    if (s?.error || !alive(supervisor.pid as number) || Date.now() > deadline) {
+    if (s?.error || !processAlive(supervisor.pid as number) || Date.now() > deadline) {
       throw new ProwOpsError("SANDBOX", `the sandbox did not start: ${s?.error ?? "see the log"} (${logFile()})`);
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -265,7 +258,7 @@ export function sandboxStatus(ctx: Context): void {
     ctx.reporter.result({ up: false }, "no sandbox is up (prow-ops sandbox up starts one)");
     return;
   }
-  const running = alive(s.pid);
+  const running = processAlive(s.pid);
   const present = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
   const namespaces = (s.namespaces ?? []).filter((n) => present.includes(n));
   ctx.reporter.result(
@@ -283,7 +276,7 @@ export function sandboxStatus(ctx: Context): void {
 export async function sandboxRun(ctx: Context, args: string[]): Promise<number> {
   requireRoot("sandbox run");
   const s = readState();
-  if (!s?.ready || !alive(s.pid)) throw new RefusedError("no sandbox is up: prow-ops sandbox up starts one");
+  if (!s?.ready || !processAlive(s.pid)) throw new RefusedError("no sandbox is up: prow-ops sandbox up starts one");
   const child = runOnOperator(ctx, s, args);
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on("SIGINT", forward);
@@ -294,11 +287,11 @@ export async function sandboxRun(ctx: Context, args: string[]): Promise<number> 
 export async function sandboxDown(ctx: Context): Promise<void> {
   requireRoot("sandbox down");
   const s = readState();
-  if (s && alive(s.pid)) {
+  if (s && processAlive(s.pid)) {
     process.kill(s.pid, "SIGTERM");
     const deadline = Date.now() + 90_000;
-    while (alive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    if (alive(s.pid)) process.kill(s.pid, "SIGKILL");
+    while (processAlive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    if (processAlive(s.pid)) process.kill(s.pid, "SIGKILL");
   }
   // Whatever a killed supervisor could not remove.
   for (const ns of s?.namespaces ?? []) {
