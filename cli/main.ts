@@ -6,6 +6,7 @@ import { ProwOpsError } from "../stacks/core/errors";
 import { registerAccess } from "./commands/access";
 import { registerClusterCommands } from "./commands/cluster";
 import { registerConfig } from "./commands/config";
+import { registerLifecycle } from "./commands/lifecycle";
 import { registerRender } from "./commands/render";
 import { registerSandbox } from "./commands/sandbox";
 import { registerRuns } from "./commands/runbook";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerStackCommands(program);
   registerClusterCommands(program);
   registerAccess(program);
+  registerLifecycle(program);
   registerConfig(program);
   registerSecrets(program);
   registerRender(program);

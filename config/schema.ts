@@ -151,6 +151,18 @@ export const versionsSchema = z.strictObject({
   clusterAutoscaler: semverTag,
 });
 
+/** image-builder's OpenStack settings for node images (the reference README's var file; the Kubernetes fields come from the version). */
+export const nodeImagesSchema = z.strictObject({
+  sourceImage: z.string().min(1),
+  networks: z.string().min(1),
+  flavor: z.string().min(1),
+  floatingIpNetwork: z.string().min(1),
+  sshUsername: z.string().min(1),
+  volumeType: z.string().optional(),
+  /** The Debian package revision of the Kubernetes packages (kubernetes_deb_version = <semver>-<revision>). Default 1.1. */
+  debRevision: z.string().regex(/^\d+\.\d+$/).optional(),
+});
+
 const clusterAccess = z.strictObject({ kubeconfig: z.string().min(1).optional(), context: z.string().min(1).optional() });
 
 export const CLUSTER_ROLES = ["management", "workload"] as const;
@@ -175,6 +187,7 @@ export const stackConfigSchema = z.strictObject({
   ingress: ingressSchema,
   prow: prowSchema,
   versions: versionsSchema,
+  nodeImages: nodeImagesSchema.optional(),
   /** Layers this stack declares; a runbook enables them step by step. Default: all. */
   layers: z.array(z.enum(LAYERS)).optional(),
   /**

@@ -12,6 +12,8 @@ export interface RunbookCommand {
   command: string;
   description: string;
   examples: string[];
+  /** A positional argument, given to load() as the option of the same name (e.g. "machine"). */
+  argument?: { name: string; description: string };
   /** Adds the runbook's own options. */
   options?: (cmd: Command) => Command;
   /** Loads the runbook, given the parsed options (validated by it: bad input → UsageError). */
@@ -35,9 +37,14 @@ export function registerRunbook(parent: Command, spec: RunbookCommand): Command 
     .option("--resume", "continue the last unfinished run from its first step not verified done")
     .option("--from <step-id>", "start at this step");
   if (spec.options) cmd = spec.options(cmd);
-  return cmd.addHelpText("after", examples(spec.examples)).action(async (opts: EngineFlags & Record<string, unknown>, c: Command) => {
+  // Optional for commander: --plan and --resume need none (a resumed run keeps the journaled one).
+  if (spec.argument) cmd.argument(`[${spec.argument.name}]`, spec.argument.description);
+  return cmd.addHelpText("after", examples(spec.examples)).action(async (...args: unknown[]) => {
+    const c = args[args.length - 1] as Command;
+    const opts = args[args.length - 2] as EngineFlags & Record<string, unknown>;
     const { runbookCommand } = await import("../lib/runbook/command");
-    const { plan: _p, dryRun: _d, resume: _r, from: _f, ...own } = opts;
+    const { plan: _p, dryRun: _d, resume: _r, from: _f, ...rest } = opts;
+    const own = spec.argument && args[0] !== undefined ? { ...rest, [spec.argument.name]: args[0] } : rest;
     const ctx = contextOf(c);
     await runbookCommand(ctx, await spec.load(own, ctx), { plan: opts.plan, dryRun: opts.dryRun, resume: opts.resume, from: opts.from, options: own });
   });

@@ -8,7 +8,6 @@
  */
 import { spawnSync } from "node:child_process";
 import type { ClusterRole, StackConfig } from "../../config/schema";
-import { ACCESS_ENV } from "../../stacks/core/access-env";
 import { ProwOpsError, RefusedError, UsageError } from "../../stacks/core/errors";
 import { fingerprints, knownHostsText, pinBastion, readBastions, scanHostKeys } from "../lib/access/bastions";
 import { apiTarget, type ClusterPath, openPath, runtimeDir } from "../lib/access/cluster-path";
@@ -16,7 +15,7 @@ import { kubeconfigThroughTunnel, openTunnel, type Tunnel } from "../lib/access/
 import { connect } from "../../stacks/core/kube-client";
 import { allows, applyClusterLayer, directReachable, managementKube, type OscStatus, readOsc, waitDirect, waitForOsc } from "../lib/access/load-balancer";
 import { declareTemporary, detectPublicAddress, dropTemporary, listTemporary, recordTemporary, singleAddress } from "../lib/access/temporary-cidrs";
-import { type AccessSetup, accessSetup, bastionAddress, pinnedKnownHosts, rolesBehindBastion } from "../lib/access/with-access";
+import { type AccessSetup, accessSetup, bastionAddress, holdPath, pinnedKnownHosts, rolesBehindBastion } from "../lib/access/with-access";
 import { DEFAULT_PUBLIC_ADDRESS_URL } from "../lib/access/access-command";
 import type { Context } from "../lib/context";
 import { type OpenedStack, openProjectStack } from "../lib/engine/workspace";
@@ -251,7 +250,7 @@ async function startingPath(cli: Context, setup: AccessSetup): Promise<ClusterPa
 export function bastionSwap(cli: Context, o: SwapOptions, variant: { steps?: Step<SwapContext>[]; invariant?: boolean } = {}): Runbook<SwapContext> {
   if (o.image !== undefined && !o.image.trim()) throw new UsageError("--image needs an image name (as in openstack image list)");
   if (o.operatorIp) singleAddress(o.operatorIp);
-  const env: Record<string, string | undefined> = {};
+  let restore = () => undefined as void;
   const rb: Runbook<SwapContext> = {
     name: "bastion-swap",
     command: "bastion swap",
@@ -267,11 +266,7 @@ export function bastionSwap(cli: Context, o: SwapOptions, variant: { steps?: Ste
       const setup = await accessSetup(cli, roles, opened);
       declareTemporary(await listTemporary(setup.store, cli.options.stack));
       const path = await startingPath(cli, setup);
-      for (const [role, file] of Object.entries(path.files)) {
-        const name = ACCESS_ENV.kubeconfig(role as ClusterRole);
-        env[name] = process.env[name];
-        process.env[name] = file;
-      }
+      restore = holdPath(path);
       return { ...base, cli, opened, setup, path, role: roles.includes("workload") ? "workload" : roles[0] };
     },
     invariant:
@@ -299,10 +294,7 @@ export function bastionSwap(cli: Context, o: SwapOptions, variant: { steps?: Ste
     },
     close: async (c) => {
       await c.path.close();
-      for (const [name, value] of Object.entries(env)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restore();
     },
   };
   return rb;

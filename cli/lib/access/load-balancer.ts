@@ -3,7 +3,8 @@
  * reports them (OpenStackCluster status.apiServerLoadBalancer.allowedCIDRs), and the direct
  * path to the API that they open or close.
  */
-import type { StackConfig } from "../../../config/schema";
+import type { ClusterRole, StackConfig } from "../../../config/schema";
+import type { LayerName } from "../../../config/layer-names";
 import { accessKubeconfig } from "../../../stacks/core/access-env";
 import { ProwOpsError } from "../../../stacks/core/errors";
 import { connect, type Kube, type KubeObject } from "../../../stacks/core/kube-client";
@@ -21,21 +22,27 @@ export interface OscStatus {
 
 export const oscListPath = (c: StackConfig) => `/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/${c.cluster.namespace}/openstackclusters`;
 
-/** The management cluster through the path this process holds (or directly). */
-export async function managementKube(ctx: Context): Promise<Kube> {
-  const opened = accessKubeconfig("management");
-  return connect(opened ? { kubeconfig: opened } : { inline: await kubeconfigContents(ctx, "management") });
+/** A cluster through the path this process holds (or as the stack reaches it directly). */
+export async function clusterKube(ctx: Context, role: ClusterRole): Promise<Kube> {
+  const opened = accessKubeconfig(role);
+  return connect(opened ? { kubeconfig: opened } : { inline: await kubeconfigContents(ctx, role) });
 }
+
+export const managementKube = (ctx: Context) => clusterKube(ctx, "management");
+export const workloadKube = (ctx: Context) => clusterKube(ctx, "workload");
 
 export async function readOsc(kube: Kube, c: StackConfig): Promise<KubeObject | undefined> {
   return kube.get(`${oscListPath(c)}/${c.cluster.name}`);
 }
 
-/** Applies the cluster layer with the team's temporary sources as they are listed now. */
-export async function applyClusterLayer(ctx: Context, opened: OpenedStack, signal?: AbortSignal): Promise<void> {
+/** Applies these layers with the team's temporary sources as they are listed now. */
+export async function applyLayers(ctx: Context, opened: OpenedStack, layers: LayerName[], signal?: AbortSignal): Promise<void> {
   declareTemporary(await listTemporary(await teamStoreFor(opened.backend), opened.stackName));
-  await runOperation(opened, "up", { reporter: ctx.reporter, target: ["cluster"], signal });
+  await runOperation(opened, "up", { reporter: ctx.reporter, target: layers, signal });
 }
+
+export const applyClusterLayer = (ctx: Context, opened: OpenedStack, signal?: AbortSignal) => applyLayers(ctx, opened, ["cluster"], signal);
+
 
 /** Waits until CAPO reports what `holds` asks of the OpenStackCluster's status (a watch; minutes, as Octavia takes). */
 export async function waitForOsc(kube: Kube, c: StackConfig, what: string, holds: (s: OscStatus, spec: Record<string, unknown>) => boolean, o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<OscStatus> {

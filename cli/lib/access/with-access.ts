@@ -139,21 +139,28 @@ export async function openAccess(ctx: Context, o: AccessOptions = {}): Promise<C
   return openPath(setup.spec, route);
 }
 
-/** Points the engine and the clients at the path's files for as long as `fn` runs. */
-export async function withPath<T>(path: ClusterPath | undefined, fn: () => Promise<T>): Promise<T> {
-  if (!path) return fn();
+/** Points the engine and the clients at the path's files until the returned function puts the environment back. */
+export function holdPath(path: ClusterPath | undefined): () => void {
+  if (!path) return () => undefined;
   const names = Object.keys(path.files).map((r) => ACCESS_ENV.kubeconfig(r as ClusterRole));
   const before = names.map((n) => process.env[n]);
   Object.entries(path.files).forEach(([role, file]) => {
     process.env[ACCESS_ENV.kubeconfig(role as ClusterRole)] = file;
   });
-  try {
-    return await fn();
-  } finally {
+  return () =>
     names.forEach((n, i) => {
       if (before[i] === undefined) delete process.env[n];
       else process.env[n] = before[i];
     });
+}
+
+/** Points the engine and the clients at the path's files for as long as `fn` runs. */
+export async function withPath<T>(path: ClusterPath | undefined, fn: () => Promise<T>): Promise<T> {
+  const restore = holdPath(path);
+  try {
+    return await fn();
+  } finally {
+    restore();
   }
 }
 

@@ -1,0 +1,285 @@
+/**
+ * Plays what the Cluster API controllers (KubeadmControlPlane, MachineDeployment/MachineSet,
+ * Machine) and CAPO's machine controller write, and what kubelets report, so the life-cycle
+ * runbooks can be run against two local API servers: for every KubeadmControlPlane and
+ * MachineDeployment of one Cluster it keeps as many Machines as asked, each with a Node (the
+ * right kubelet version and providerID) in the workload cluster; a change of version or
+ * machine template rolls them one at a time (a new Machine first, then an old one goes,
+ * like maxSurge 1 / maxUnavailable 0); a deleted Machine is drained first, and the drain and
+ * volume detach of a Node that no longer reports (Ready Unknown) finish only once the
+ * Machine's nodeDrainTimeout / nodeVolumeDetachTimeout have passed, as the Machine
+ * controller does. It also writes the Cluster's status and the `<cluster>-kubeconfig` Secret
+ * that `clusterctl get kubeconfig` reads.
+ */
+import { randomUUID } from "node:crypto";
+import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
+import { CLUSTER_NAME_LABEL, NODES, nodeReady as ready } from "../lifecycle/cluster-state";
+import { durationMs } from "../lifecycle/duration";
+
+export interface CapiSimulatorOptions {
+  management: Kube;
+  workload: Kube;
+  namespace: string;
+  cluster: string;
+  /** The workload cluster's kubeconfig as CAPI's `<cluster>-kubeconfig` Secret holds it. */
+  workloadKubeconfig?: string;
+  /** How long a new Machine takes to become a Ready Node. */
+  provisionMs?: number;
+  /** How long a responsive Node takes to drain. */
+  drainMs?: number;
+  /** Reconcile period. */
+  periodMs?: number;
+}
+
+export interface CapiSimulator {
+  /** Makes a Node stop reporting (Ready Unknown), as a kubelet that hangs. */
+  breakNode(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const CAPI = "/apis/cluster.x-k8s.io/v1beta1";
+const FINALIZER = "machine.cluster.x-k8s.io";
+const MANAGER = "capi-simulator";
+export const CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane-name";
+export const DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name";
+/** The infrastructure template a Machine was created from (CAPI writes it on the cloned OpenStackMachine). */
+export const CLONED_FROM = "cluster.x-k8s.io/cloned-from-name";
+
+interface Owner {
+  kind: "KubeadmControlPlane" | "MachineDeployment";
+  name: string;
+  label: string;
+  replicas: number;
+  version: string;
+  template: string;
+  obj: KubeObject;
+}
+
+const conditionTrue = (type: string) => ({ type, status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") });
+
+function ownersOf(kcps: KubeObject[], mds: KubeObject[]): Owner[] {
+  const owners: Owner[] = [];
+  for (const kcp of kcps) {
+    const s = kcp.spec as { replicas?: number; version: string; machineTemplate: { infrastructureRef: { name: string } } };
+    owners.push({ kind: "KubeadmControlPlane", name: kcp.metadata.name, label: CONTROL_PLANE_LABEL, replicas: s.replicas ?? 1, version: s.version, template: s.machineTemplate.infrastructureRef.name, obj: kcp });
+  }
+  for (const md of mds) {
+    const s = md.spec as { replicas?: number; template: { spec: { version: string; infrastructureRef: { name: string } } } };
+    owners.push({ kind: "MachineDeployment", name: md.metadata.name, label: DEPLOYMENT_LABEL, replicas: s.replicas ?? 1, version: s.template.spec.version, template: s.template.spec.infrastructureRef.name, obj: md });
+  }
+  return owners;
+}
+
+const templateLabels = (owner: Owner) => ((owner.obj.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels ?? {}) as Record<string, string>;
+const labelsOf = (o: KubeObject) => (o.metadata.labels ?? {}) as Record<string, string>;
+const annotationsOf = (o: KubeObject) => (o.metadata.annotations ?? {}) as Record<string, string>;
+
+export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiSimulator> {
+  const ns = o.namespace;
+  const paths = {
+    clusters: `${CAPI}/namespaces/${ns}/clusters`,
+    machines: `${CAPI}/namespaces/${ns}/machines`,
+    mds: `${CAPI}/namespaces/${ns}/machinedeployments`,
+    kcps: `/apis/controlplane.cluster.x-k8s.io/v1beta1/namespaces/${ns}/kubeadmcontrolplanes`,
+    nodes: NODES,
+    secrets: `/api/v1/namespaces/${ns}/secrets`,
+  };
+  const provisionMs = o.provisionMs ?? 2000;
+  const drainMs = o.drainMs ?? 1000;
+  /** When each Machine's deletion was first seen, and when it was created (provisioning). */
+  const deletingSince = new Map<string, number>();
+  const createdAt = new Map<string, number>();
+  const broken = new Set<string>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const node = (m: KubeObject) => m.metadata.name;
+
+  const createMachine = async (owner: Owner) => {
+    const name = `${owner.name}-${randomUUID().slice(0, 5)}`;
+    createdAt.set(name, Date.now());
+    await o.management.write("POST", paths.machines, {
+      apiVersion: "cluster.x-k8s.io/v1beta1",
+      kind: "Machine",
+      metadata: {
+        name,
+        namespace: ns,
+        finalizers: [FINALIZER],
+        // The MachineDeployment's template labels go to its Machines (and node-role ones on to the Node).
+        labels: { ...templateLabels(owner), [CLUSTER_NAME_LABEL]: o.cluster, [owner.label]: owner.name, ...(owner.kind === "KubeadmControlPlane" ? { "cluster.x-k8s.io/control-plane": "" } : {}) },
+        annotations: { [CLONED_FROM]: owner.template },
+        ownerReferences: [{ apiVersion: owner.obj.apiVersion as string, kind: owner.kind, name: owner.name, uid: owner.obj.metadata.uid as string, controller: true }],
+      },
+      spec: {
+        clusterName: o.cluster,
+        version: owner.version,
+        bootstrap: { dataSecretName: name },
+        infrastructureRef: { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "OpenStackMachine", name, namespace: ns },
+      },
+    });
+  };
+
+  /** A Machine's infrastructure is up: its Node joins (kubelet registers and reports Ready) and the Machine runs. */
+  const provision = async (m: KubeObject) => {
+    const name = node(m);
+    const version = (m.spec as { version: string }).version;
+    const providerID = `openstack:///${randomUUID()}`;
+    const labels: Record<string, string> = { "kubernetes.io/hostname": name };
+    for (const [k, v] of Object.entries(labelsOf(m))) if (k.startsWith("node-role.kubernetes.io/")) labels[k] = v;
+    if (labelsOf(m)["cluster.x-k8s.io/control-plane"] !== undefined) labels["node-role.kubernetes.io/control-plane"] = "";
+    const existing = await o.workload.get(`${paths.nodes}/${name}`);
+    if (!existing) await o.workload.write("POST", paths.nodes, { apiVersion: "v1", kind: "Node", metadata: { name, labels }, spec: { providerID } });
+    const id = ((await o.workload.get(`${paths.nodes}/${name}`))?.spec as { providerID?: string } | undefined)?.providerID ?? providerID;
+    await o.workload.apply(`${paths.nodes}/${name}/status`, { apiVersion: "v1", kind: "Node", metadata: { name }, status: { nodeInfo: nodeInfo(version), conditions: [{ ...conditionTrue("Ready"), reason: "KubeletReady", lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] } }, MANAGER);
+    await o.management.apply(
+      `${paths.machines}/${name}/status`,
+      {
+        apiVersion: "cluster.x-k8s.io/v1beta1",
+        kind: "Machine",
+        metadata: { name, namespace: ns },
+        status: { phase: "Running", bootstrapReady: true, infrastructureReady: true, nodeRef: { apiVersion: "v1", kind: "Node", name }, nodeInfo: nodeInfo(version), conditions: [conditionTrue("Ready"), conditionTrue("NodeHealthy")] },
+      },
+      MANAGER,
+    );
+    await o.management.apply(`${paths.machines}/${name}`, { apiVersion: "cluster.x-k8s.io/v1beta1", kind: "Machine", metadata: { name, namespace: ns }, spec: { providerID: id } }, MANAGER);
+  };
+
+  /** Deletion as the Machine controller does it: drain (bounded by nodeDrainTimeout when the Node does not answer), wait for volumes (bounded by nodeVolumeDetachTimeout), delete the Node, let go. */
+  const finishDeletion = async (m: KubeObject) => {
+    const name = node(m);
+    const since = deletingSince.get(name) ?? Date.now();
+    deletingSince.set(name, since);
+    const n = await o.workload.get(`${paths.nodes}/${name}`);
+    const spec = m.spec as { nodeDrainTimeout?: string; nodeVolumeDetachTimeout?: string };
+    if (n && !ready(n)) {
+      // An unresponsive Node cannot be drained, and its volumes never report detached.
+      const drain = durationMs(spec.nodeDrainTimeout);
+      const detach = durationMs(spec.nodeVolumeDetachTimeout);
+      if (drain === undefined || detach === undefined || Date.now() - since < drain + detach) return;
+    } else if (Date.now() - since < drainMs) return;
+    if (n) await o.workload.remove(`${paths.nodes}/${name}`);
+    const current = await o.management.get(`${paths.machines}/${name}`);
+    if (!current) return;
+    await o.management.write("PUT", `${paths.machines}/${name}`, { ...current, metadata: { ...current.metadata, finalizers: ((current.metadata.finalizers as string[] | undefined) ?? []).filter((f) => f !== FINALIZER) } });
+    deletingSince.delete(name);
+  };
+
+  const reconcile = async () => {
+    const [kcps, mds, machines] = await Promise.all([o.management.list(paths.kcps), o.management.list(paths.mds), o.management.list(paths.machines)]);
+    const mine = machines.filter((m) => labelsOf(m)[CLUSTER_NAME_LABEL] === o.cluster);
+    for (const m of mine) {
+      if (m.metadata.deletionTimestamp) await finishDeletion(m);
+      else if ((m.status as { phase?: string } | undefined)?.phase !== "Running" && Date.now() - (createdAt.get(node(m)) ?? 0) >= provisionMs) await provision(m);
+    }
+    for (const md of mds) {
+      // CAPI's defaulting webhook: a MachineDeployment without replicas starts at the autoscaler's minimum (else 1).
+      if ((md.spec as { replicas?: number }).replicas === undefined) {
+        const min = Number(annotationsOf(md)["cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"] ?? 1);
+        await o.management.apply(`${paths.mds}/${md.metadata.name}`, { apiVersion: md.apiVersion as string, kind: "MachineDeployment", metadata: { name: md.metadata.name, namespace: ns }, spec: { replicas: min } }, "capi-defaulting-webhook");
+        (md.spec as { replicas?: number }).replicas = min;
+      }
+    }
+    const nodes = new Map((await o.workload.list(paths.nodes)).map((n) => [n.metadata.name, n]));
+    for (const owner of ownersOf(kcps, mds)) {
+      const own = mine.filter((m) => labelsOf(m)[owner.label] === owner.name);
+      const live = own.filter((m) => !m.metadata.deletionTimestamp);
+      const current = (m: KubeObject) => (m.spec as { version: string }).version === owner.version && annotationsOf(m)[CLONED_FROM] === owner.template;
+      const isReady = (m: KubeObject) => (m.status as { phase?: string } | undefined)?.phase === "Running" && ready(nodes.get(node(m)));
+      const upToDate = live.filter(current);
+      const outdated = live.filter((m) => !current(m));
+      const provisioning = live.some((m) => !isReady(m)) || own.some((m) => m.metadata.deletionTimestamp);
+      if (!provisioning) {
+        if (upToDate.length < owner.replicas) await createMachine(owner);
+        else if (outdated.length) await o.management.remove(`${paths.machines}/${node(outdated[0])}`);
+        else if (upToDate.length > owner.replicas) await o.management.remove(`${paths.machines}/${node(upToDate[upToDate.length - 1])}`);
+      } else if (!outdated.length && upToDate.length < owner.replicas && !live.some((m) => !isReady(m))) {
+        // A deleted Machine (node recovery) is replaced at once.
+        await createMachine(owner);
+      }
+      await writeOwnerStatus(owner, live, upToDate.filter(isReady).length, live.filter(isReady).length, live);
+    }
+    const allReady = mine.length > 0 && mine.every((m) => !m.metadata.deletionTimestamp && (m.status as { phase?: string } | undefined)?.phase === "Running");
+    const cluster = await o.management.get(`${paths.clusters}/${o.cluster}`);
+    if (cluster) {
+      await o.management.apply(
+        `${paths.clusters}/${o.cluster}/status`,
+        {
+          apiVersion: "cluster.x-k8s.io/v1beta1",
+          kind: "Cluster",
+          metadata: { name: o.cluster, namespace: ns },
+          status: { phase: "Provisioned", infrastructureReady: true, controlPlaneReady: true, conditions: [{ ...conditionTrue("Ready"), ...(allReady ? {} : { status: "False", reason: "RollingUpdateInProgress", severity: "Warning" }) }, conditionTrue("ControlPlaneReady"), conditionTrue("InfrastructureReady")] },
+        },
+        MANAGER,
+      );
+      if (o.workloadKubeconfig && !(await o.management.get(`${paths.secrets}/${o.cluster}-kubeconfig`))) {
+        await o.management.write("POST", paths.secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: `${o.cluster}-kubeconfig`, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } },
+          type: "cluster.x-k8s.io/secret",
+          data: { value: Buffer.from(o.workloadKubeconfig).toString("base64") },
+        });
+      }
+    }
+  };
+
+  const writeOwnerStatus = async (owner: Owner, live: KubeObject[], updatedReady: number, readyCount: number, all: KubeObject[]) => {
+    const versions = all.map((m) => (m.spec as { version: string }).version).sort();
+    const path = owner.kind === "KubeadmControlPlane" ? `${paths.kcps}/${owner.name}/status` : `${paths.mds}/${owner.name}/status`;
+    const common = { replicas: live.length, updatedReplicas: updatedReady, readyReplicas: readyCount, unavailableReplicas: Math.max(0, owner.replicas - readyCount), observedGeneration: (owner.obj.metadata as { generation?: number }).generation };
+    const status =
+      owner.kind === "KubeadmControlPlane"
+        ? { ...common, ...(versions.length ? { version: versions[0] } : {}), ready: readyCount > 0, initialized: readyCount > 0 }
+        : { ...common, availableReplicas: readyCount, phase: readyCount === owner.replicas && live.length === owner.replicas ? "Running" : "ScalingUp" };
+    await o.management.apply(path, { apiVersion: owner.obj.apiVersion as string, kind: owner.kind, metadata: { name: owner.name, namespace: ns }, status }, MANAGER);
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    running = running
+      .then(() => (broken.size ? markBroken() : undefined))
+      .then(reconcile)
+      .catch((err) => {
+        if (!stopped) console.error(`capi-simulator: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, o.periodMs ?? 500);
+      });
+  };
+
+  /** A hung kubelet stops posting status: the node lifecycle controller marks Ready Unknown. */
+  const markBroken = async () => {
+    for (const name of broken) {
+      if (!(await o.workload.get(`${paths.nodes}/${name}`))) continue;
+      await o.workload.apply(`${paths.nodes}/${name}/status`, { apiVersion: "v1", kind: "Node", metadata: { name }, status: { conditions: [{ type: "Ready", status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] } }, MANAGER);
+    }
+  };
+
+  tick();
+  return {
+    breakNode: async (name) => {
+      broken.add(name);
+      running = running.then(markBroken);
+      await running;
+    },
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+const nodeInfo = (version: string) => ({
+  kubeletVersion: version,
+  kubeProxyVersion: version,
+  containerRuntimeVersion: "containerd://1.7.22",
+  osImage: "Ubuntu 22.04.5 LTS",
+  kernelVersion: "5.15.0-125-generic",
+  operatingSystem: "linux",
+  architecture: "amd64",
+  machineID: "",
+  systemUUID: "",
+  bootID: "",
+});
