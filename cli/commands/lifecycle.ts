@@ -25,7 +25,7 @@ export function registerLifecycle(program: Command): void {
         .option("--no-hold-jobs", "do not hold Prow during the roll (by default plank and tide are scaled to 0 and new jobs queue)")
         .option("--rollback", "switch back to the templates and version the last upgrade left (kept in the stack)")
         .option("--timeout <duration>", "how long to wait for the roll (default 2h)"),
-    load: async (o, ctx) => (await import("../runbooks/upgrade-k8s")).upgradeK8s(ctx, o) as never,
+    load: async (o, ctx, mode) => (await import("../runbooks/upgrade-k8s")).upgradeK8s(ctx, o, mode) as never,
   });
   registerRunbook(upgrade, {
     command: "upgrade-k8s cleanup",

@@ -16,8 +16,8 @@ export interface RunbookCommand {
   argument?: { name: string; description: string };
   /** Adds the runbook's own options. */
   options?: (cmd: Command) => Command;
-  /** Loads the runbook, given the parsed options (validated by it: bad input → UsageError). */
-  load: (options: Record<string, unknown>, ctx: Context) => Promise<Runbook<RunContext>>;
+  /** Loads the runbook, given the parsed options (validated by it: bad input → UsageError; not for --plan or --resume, which take none). */
+  load: (options: Record<string, unknown>, ctx: Context, mode: { plan?: boolean; resume?: boolean }) => Promise<Runbook<RunContext>>;
 }
 
 interface EngineFlags {
@@ -41,12 +41,15 @@ export function registerRunbook(parent: Command, spec: RunbookCommand): Command 
   if (spec.argument) cmd.argument(`[${spec.argument.name}]`, spec.argument.description);
   return cmd.addHelpText("after", examples(spec.examples)).action(async (...args: unknown[]) => {
     const c = args[args.length - 1] as Command;
-    const opts = args[args.length - 2] as EngineFlags & Record<string, unknown>;
+    // A runbook under another one (upgrade-k8s cleanup): commander gives the engine flags they share to the parent.
+    const inherited = (c.parent?.opts() ?? {}) as EngineFlags;
+    const given = args[args.length - 2] as EngineFlags & Record<string, unknown>;
+    const opts = { ...given, plan: given.plan ?? inherited.plan, dryRun: given.dryRun ?? inherited.dryRun, resume: given.resume ?? inherited.resume, from: given.from ?? inherited.from };
     const { runbookCommand } = await import("../lib/runbook/command");
     const { plan: _p, dryRun: _d, resume: _r, from: _f, ...rest } = opts;
     const own = spec.argument && args[0] !== undefined ? { ...rest, [spec.argument.name]: args[0] } : rest;
     const ctx = contextOf(c);
-    await runbookCommand(ctx, await spec.load(own, ctx), { plan: opts.plan, dryRun: opts.dryRun, resume: opts.resume, from: opts.from, options: own });
+    await runbookCommand(ctx, await spec.load(own, ctx, { plan: opts.plan, resume: opts.resume }), { plan: opts.plan, dryRun: opts.dryRun, resume: opts.resume, from: opts.from, options: own });
   });
 }
 

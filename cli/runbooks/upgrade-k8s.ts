@@ -238,8 +238,8 @@ export function validateUpgradeOptions(o: UpgradeOptions): UpgradeOptions {
   return { holdJobs: true, ...o };
 }
 
-export function upgradeK8s(cli: Context, options: UpgradeOptions): Runbook<ClusterRunContext> {
-  validateUpgradeOptions(options);
+export function upgradeK8s(cli: Context, options: UpgradeOptions, mode: { plan?: boolean; resume?: boolean } = {}): Runbook<ClusterRunContext> {
+  if (!mode.plan && !mode.resume) validateUpgradeOptions(options);
   return {
     name: "upgrade-k8s",
     command: "upgrade-k8s",

@@ -54,7 +54,8 @@ export async function acquireLease(kube: Kube, stack: string, holder: string, o:
   if (!current) {
     const existing = await kube.get(`${LEASES}/${name}`);
     const held = (existing?.spec ?? {}) as LeaseSpec;
-    if (existing && !expired(held, now())) {
+    // The same run resumed (its holder names the run id; the team lock already found its process gone) takes it back.
+    if (existing && !expired(held, now()) && held.holderIdentity !== holder) {
       throw new RefusedError(
         `stack ${stack} is locked in the management cluster by ${held.holderIdentity ?? "?"} (Lease ${LEASE_NAMESPACE}/${name}, renewed ${held.renewTime ?? "?"}). Wait for that run to end; if it crashed, the lease expires ${held.leaseDurationSeconds ?? "?"} s after its last renewal.`,
       );
