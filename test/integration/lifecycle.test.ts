@@ -199,4 +199,22 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     const unknown = await p.run(["--yes", "node", "recover", "no-such-node"]);
     expect(unknown.code).toBe(2);
   }, 600_000);
+
+  test("GIVEN the upgrade WHEN --rollback THEN every Machine returns to v1.30.6 on the kept templates; cleanup then removes only templates outside the window", async () => {
+    const back = await p.run(["--yes", "upgrade-k8s", "--rollback"]);
+    expect(back.stderr).toMatch(/v1.31.4 → v1.30.6/);
+    expect(back.code).toBe(0);
+    const ms = await machines();
+    expect(ms).toHaveLength(4);
+    expect(ms.every((m) => (m.spec as { version: string }).version === "v1.30.6" && running(m))).toBe(true);
+    expect(readFileSync(p.stackFile, "utf8")).toMatch(/kubernetesVersion: v1.30.6/);
+
+    const cleanup = await p.run(["--yes", "upgrade-k8s", "cleanup"]);
+    expect(cleanup.code).toBe(0);
+    const stack = readFileSync(p.stackFile, "utf8");
+    // Kept: the current templates and those the rollback came from; gone: the v1.29.4 ones and the unused v1.30.6 pair.
+    for (const kept of ["prow-worker-v1-30-6-est", "prow-control-plane-v1-30-6-est", "prow-worker-v1-31-4-est", "prow-control-plane-v1-31-4-est"]) expect(stack).toContain(`name: ${kept}`);
+    for (const gone of ["prow-worker-v1-29-4-new", "prow-control-plane-v1-30-6\n"]) expect(stack).not.toMatch(new RegExp(`name: ${gone}`));
+    expect(await mgmt.get("/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/default/openstackmachinetemplates/prow-worker-v1-29-4-new")).toBeUndefined();
+  }, 600_000);
 });
