@@ -6,11 +6,12 @@
  * drained nor detached, so the deletion would wait forever), deletes it and waits until its
  * owner's replacement Node is Ready.
  */
-import { ProwOpsError, RefusedError, UsageError } from "../../stacks/core/errors";
+import { RefusedError, UsageError } from "../../stacks/core/errors";
 import type { KubeObject } from "../../stacks/core/kube-client";
 import type { Context } from "../lib/context";
-import { machinesPath, NODES, nodeReady } from "../lib/lifecycle/cluster-state";
+import { CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, machinesPath, NODES, nodeReady } from "../lib/lifecycle/cluster-state";
 import { durationMs, parseDuration } from "../lib/lifecycle/duration";
+import { pollUntil } from "../lib/lifecycle/poll";
 import { type ClusterRunContext, clusterRunContext } from "../lib/lifecycle/run-context";
 import type { Runbook, Step } from "../lib/runbook/types";
 import { onPath } from "../lib/engine/pulumi-cli";
@@ -28,10 +29,8 @@ export interface RecoverOptions {
 const opt = (c: ClusterRunContext) => c.options as RecoverOptions;
 const machineName = (c: ClusterRunContext) => c.outputs.machine as string;
 const ownerLabel = (m: KubeObject): [string, string] | undefined => {
-  const l = (m.metadata.labels ?? {}) as Record<string, string>;
-  if (l["cluster.x-k8s.io/control-plane-name"]) return ["cluster.x-k8s.io/control-plane-name", l["cluster.x-k8s.io/control-plane-name"]];
-  if (l["cluster.x-k8s.io/deployment-name"]) return ["cluster.x-k8s.io/deployment-name", l["cluster.x-k8s.io/deployment-name"]];
-  return undefined;
+  const label = [CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL].find((l) => labelsOf(m)[l]);
+  return label ? [label, labelsOf(m)[label]] : undefined;
 };
 const nodeName = (m: KubeObject | undefined) => (m?.status as { nodeRef?: { name?: string } } | undefined)?.nodeRef?.name;
 
@@ -48,7 +47,7 @@ async function replacementReady(c: ClusterRunContext): Promise<string | undefine
   const [label, owner] = c.outputs.owner as [string, string];
   const workload = await c.workload();
   for (const m of await machines(c)) {
-    if (before.has(m.metadata.name) || ((m.metadata.labels ?? {}) as Record<string, string>)[label] !== owner || m.metadata.deletionTimestamp) continue;
+    if (before.has(m.metadata.name) || labelsOf(m)[label] !== owner || m.metadata.deletionTimestamp) continue;
     const n = nodeName(m);
     if ((m.status as { phase?: string } | undefined)?.phase === "Running" && n && nodeReady(await workload.get(`${NODES}/${n}`))) return m.metadata.name;
   }
@@ -64,14 +63,15 @@ async function serverStatus(name: string, signal: AbortSignal): Promise<string> 
   }
 }
 
-async function poll(c: ClusterRunContext, what: string, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + (durationMs(opt(c).timeout ?? "30m") as number);
-  while (!(await done())) {
-    if (c.signal.aborted) throw new ProwOpsError("CANCELLED", `stopped waiting for ${what} (interrupted)`);
-    if (Date.now() > deadline) throw new ProwOpsError("TIMEOUT", `${what} did not happen within ${opt(c).timeout ?? "30m"} (prow-ops status shows the Machines)`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const poll = (c: ClusterRunContext, what: string, done: () => Promise<boolean>) =>
+  pollUntil(done, {
+    done: (ok) => ok,
+    timeoutMs: durationMs(opt(c).timeout ?? "30m") as number,
+    signal: c.signal,
+    intervalMs: 1000,
+    cancelled: `stopped waiting for ${what} (interrupted)`,
+    timedOut: () => `${what} did not happen within ${opt(c).timeout ?? "30m"} (prow-ops status shows the Machines)`,
+  });
 
 const steps: Step<ClusterRunContext>[] = [
   {
@@ -86,8 +86,8 @@ const steps: Step<ClusterRunContext>[] = [
       if (!m) throw new UsageError(`no Machine or Node named ${given} in cluster ${c.config().cluster.name} (Machines: ${all.map((x) => x.metadata.name).join(", ") || "none"})`);
       const owner = ownerLabel(m);
       if (!owner) throw new RefusedError(`Machine ${m.metadata.name} belongs to no KubeadmControlPlane or MachineDeployment: nothing would replace it`);
-      const siblings = all.filter((x) => ((x.metadata.labels ?? {}) as Record<string, string>)[owner[0]] === owner[1] && !x.metadata.deletionTimestamp);
-      if (owner[0].includes("control-plane") && siblings.length < 2) {
+      const siblings = all.filter((x) => labelsOf(x)[owner[0]] === owner[1] && !x.metadata.deletionTimestamp);
+      if (owner[0] === CONTROL_PLANE_LABEL && siblings.length < 2) {
         throw new RefusedError(`Machine ${m.metadata.name} is the only control-plane Machine: deleting it loses etcd and the cluster. Raise cluster.controlPlane.replicas to 3 first (prow-ops config set cluster.controlPlane.replicas 3; prow-ops up --target cluster), then recover it`);
       }
       const node = nodeName(m) ? await (await c.workload()).get(`${NODES}/${nodeName(m)}`) : undefined;

@@ -6,7 +6,7 @@
  */
 import { UsageError } from "../../stacks/core/errors";
 import type { Context } from "../lib/context";
-import { placementOf, readClusterState } from "../lib/lifecycle/cluster-state";
+import { placementOf, readClusterState, templateOf } from "../lib/lifecycle/cluster-state";
 import { readHistory } from "../lib/lifecycle/history";
 import { imageExists } from "../lib/lifecycle/node-image";
 import { type ClusterRunContext, clusterRunContext } from "../lib/lifecycle/run-context";
@@ -34,7 +34,7 @@ const steps: Step<ClusterRunContext>[] = [
       const kept = new Set([current, ...window].flatMap((p) => [p.controlPlane, p.workers, p.infraNodes]));
       // A template some Machine was created from stays, whatever the records say.
       for (const m of (await readClusterState(await c.management(), undefined, cfg)).machines) {
-        const from = ((m.metadata.annotations ?? {}) as Record<string, string>)["cluster.x-k8s.io/cloned-from-name"];
+        const from = templateOf(m);
         if (from) kept.add(from);
       }
       const gone = cfg.cluster.machineTemplates.filter((t) => !kept.has(t.name));

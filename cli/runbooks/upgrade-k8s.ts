@@ -12,6 +12,7 @@ import { ProwOpsError, RefusedError, UsageError } from "../../stacks/core/errors
 import type { Context } from "../lib/context";
 import { type ClusterState, type Placement, placementOf, problems, readClusterState, rollout, specAt } from "../lib/lifecycle/cluster-state";
 import { durationMs, parseDuration } from "../lib/lifecycle/duration";
+import { pollUntil } from "../lib/lifecycle/poll";
 import { readHistory, recordUpgrade, rollbackTarget, samePlacement } from "../lib/lifecycle/history";
 import { buildImage, imageExists } from "../lib/lifecycle/node-image";
 import { activeJobs, describeJobs, holdProw, HELD_DEPLOYMENTS, prowHeld, prowReleased, releaseProw, waitForNoJobs } from "../lib/lifecycle/prow-jobs";
@@ -192,17 +193,17 @@ const steps: Step<ClusterRunContext>[] = [
     source: SOURCE,
     check: async (c) => rollout(await state(c), decided(c).to).done,
     run: async (c) => {
-      const deadline = Date.now() + (durationMs(opt(c).timeout ?? "2h") as number);
-      let last = "";
-      for (;;) {
-        const r = rollout(await state(c), decided(c).to);
-        if (r.done) return undefined;
-        if (r.summary !== last) c.reporter.info(`  ${r.summary}`);
-        last = r.summary;
-        if (c.signal.aborted) throw new ProwOpsError("CANCELLED", "stopped waiting for the roll (interrupted); the roll itself goes on in the cluster");
-        if (Date.now() > deadline) throw new ProwOpsError("TIMEOUT", `the roll did not finish within ${opt(c).timeout ?? "2h"}: ${r.summary}\nLook at the Machines (prow-ops status); --rollback returns to the previous templates`);
-        await new Promise((r) => setTimeout(r, 2000));
-      }
+      await pollUntil(async () => rollout(await state(c), decided(c).to), {
+        done: (r) => r.done,
+        timeoutMs: durationMs(opt(c).timeout ?? "2h") as number,
+        signal: c.signal,
+        intervalMs: 2000,
+        cancelled: "stopped waiting for the roll (interrupted); the roll itself goes on in the cluster",
+        timedOut: (r) => `the roll did not finish within ${opt(c).timeout ?? "2h"}: ${r.summary}\nLook at the Machines (prow-ops status); --rollback returns to the previous templates`,
+        progress: (r) => `  ${r.summary}`,
+        report: (t) => c.reporter.info(t),
+      });
+      return undefined;
     },
   },
   {

@@ -11,6 +11,14 @@ export const kcpPath = (ns: string) => capiPath(ns, "kubeadmcontrolplanes", "con
 export const machinesPath = (ns: string) => capiPath(ns, "machines");
 export const NODES = "/api/v1/nodes";
 export const CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name";
+export const CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane-name";
+export const DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name";
+/** The infrastructure template a Machine was created from (CAPI writes it on the cloned OpenStackMachine; copied onto the Machine here). */
+export const CLONED_FROM = "cluster.x-k8s.io/cloned-from-name";
+export const labelsOf = (o: KubeObject) => (o.metadata.labels ?? {}) as Record<string, string>;
+export const annotationsOf = (o: KubeObject) => (o.metadata.annotations ?? {}) as Record<string, string>;
+/** The template a Machine was created from. */
+export const templateOf = (m: KubeObject): string | undefined => annotationsOf(m)[CLONED_FROM];
 
 export interface ClusterState {
   cluster?: KubeObject;
@@ -41,7 +49,7 @@ export async function readClusterState(management: Kube, workload: Kube | undefi
     cluster: clusters.find((o) => o.metadata.name === c.cluster.name),
     kcp: kcps.find((o) => o.metadata.name === `${c.cluster.name}-control-plane`),
     mds: mds.filter((o) => (o.spec as { clusterName?: string }).clusterName === c.cluster.name),
-    machines: machines.filter((m) => ((m.metadata.labels ?? {}) as Record<string, string>)[CLUSTER_NAME_LABEL] === c.cluster.name),
+    machines: machines.filter((m) => labelsOf(m)[CLUSTER_NAME_LABEL] === c.cluster.name),
     nodes,
   };
 }
@@ -73,8 +81,6 @@ export function problems(s: ClusterState, c: StackConfig): string[] {
   return out;
 }
 
-/** Which template a Machine was created from (CAPI's cloned-from annotation on its infrastructure machine, copied here). */
-const templateOf = (m: KubeObject) => ((m.metadata.annotations ?? {}) as Record<string, string>)["cluster.x-k8s.io/cloned-from-name"];
 
 export interface Rollout {
   done: boolean;
@@ -85,12 +91,11 @@ export interface Rollout {
 /** Whether every Machine runs `target` (version and template) with a Ready Node of that kubelet version, and no old Machine is left. */
 export function rollout(s: ClusterState, target: Placement): Rollout {
   const owner = (m: KubeObject) => {
-    const labels = (m.metadata.labels ?? {}) as Record<string, string>;
-    if (labels["cluster.x-k8s.io/control-plane-name"]) return target.controlPlane;
-    return labels["cluster.x-k8s.io/deployment-name"] ? "md" : undefined;
+    if (labelsOf(m)[CONTROL_PLANE_LABEL]) return target.controlPlane;
+    return labelsOf(m)[DEPLOYMENT_LABEL] ? "md" : undefined;
   };
   const mdTemplate = (m: KubeObject) => {
-    const md = s.mds.find((d) => d.metadata.name === ((m.metadata.labels ?? {}) as Record<string, string>)["cluster.x-k8s.io/deployment-name"]);
+    const md = s.mds.find((d) => d.metadata.name === labelsOf(m)[DEPLOYMENT_LABEL]);
     return (md?.spec as { template?: { spec?: { infrastructureRef?: { name?: string } } } } | undefined)?.template?.spec?.infrastructureRef?.name;
   };
   const waiting: string[] = [];

@@ -5,7 +5,7 @@
  * "triggered", without a pod, until the release starts them — none is lost and none runs on a
  * Node that is about to be drained; tide merges nothing while the jobs it would rely on wait.
  */
-import { ProwOpsError } from "../../../stacks/core/errors";
+import { pollUntil } from "./poll";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
 
 export const PROWJOBS = "/apis/prow.k8s.io/v1/prowjobs";
@@ -40,18 +40,16 @@ export const describeJobs = (jobs: ActiveJob[]) => jobs.map((j) => `  ${j.job} $
 
 /** Waits until no ProwJob is queued or running, reporting when the set changes. */
 export async function waitForNoJobs(workload: Kube, o: { timeoutMs: number; signal: AbortSignal; report: (text: string) => void; pollMs?: number }): Promise<void> {
-  const deadline = Date.now() + o.timeoutMs;
-  let last = "";
-  for (;;) {
-    const jobs = await activeJobs(workload);
-    if (!jobs.length) return;
-    const now = describeJobs(jobs);
-    if (now !== last) o.report(`waiting for ${jobs.length} ProwJob(s) to finish:\n${now}`);
-    last = now;
-    if (Date.now() > deadline) throw new ProwOpsError("TIMEOUT", `ProwJobs still running after the --wait-for-jobs limit:\n${now}\nRun again later, with a longer --wait-for-jobs, or with --force (those jobs are then killed when their Node goes).`);
-    if (o.signal.aborted) throw new ProwOpsError("CANCELLED", "stopped waiting for ProwJobs (interrupted)");
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 5000));
-  }
+  await pollUntil(() => activeJobs(workload), {
+    done: (jobs) => !jobs.length,
+    timeoutMs: o.timeoutMs,
+    signal: o.signal,
+    intervalMs: o.pollMs ?? 5000,
+    cancelled: "stopped waiting for ProwJobs (interrupted)",
+    timedOut: (jobs) => `ProwJobs still running after the --wait-for-jobs limit:\n${describeJobs(jobs)}\nRun again later, with a longer --wait-for-jobs, or with --force (those jobs are then killed when their Node goes).`,
+    progress: (jobs) => `waiting for ${jobs.length} ProwJob(s) to finish:\n${describeJobs(jobs)}`,
+    report: o.report,
+  });
 }
 
 const deploymentPath = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
-import { CLUSTER_NAME_LABEL, NODES, nodeReady as ready } from "../lifecycle/cluster-state";
+import { annotationsOf, CLONED_FROM, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, NODES, nodeReady as ready, templateOf } from "../lifecycle/cluster-state";
 import { durationMs } from "../lifecycle/duration";
 
 export interface CapiSimulatorOptions {
@@ -40,10 +40,6 @@ export interface CapiSimulator {
 const CAPI = "/apis/cluster.x-k8s.io/v1beta1";
 const FINALIZER = "machine.cluster.x-k8s.io";
 const MANAGER = "capi-simulator";
-export const CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane-name";
-export const DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name";
-/** The infrastructure template a Machine was created from (CAPI writes it on the cloned OpenStackMachine). */
-export const CLONED_FROM = "cluster.x-k8s.io/cloned-from-name";
 
 interface Owner {
   kind: "KubeadmControlPlane" | "MachineDeployment";
@@ -71,8 +67,6 @@ function ownersOf(kcps: KubeObject[], mds: KubeObject[]): Owner[] {
 }
 
 const templateLabels = (owner: Owner) => ((owner.obj.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels ?? {}) as Record<string, string>;
-const labelsOf = (o: KubeObject) => (o.metadata.labels ?? {}) as Record<string, string>;
-const annotationsOf = (o: KubeObject) => (o.metadata.annotations ?? {}) as Record<string, string>;
 
 export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiSimulator> {
   const ns = o.namespace;
@@ -184,7 +178,7 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
     for (const owner of ownersOf(kcps, mds)) {
       const own = mine.filter((m) => labelsOf(m)[owner.label] === owner.name);
       const live = own.filter((m) => !m.metadata.deletionTimestamp);
-      const current = (m: KubeObject) => (m.spec as { version: string }).version === owner.version && annotationsOf(m)[CLONED_FROM] === owner.template;
+      const current = (m: KubeObject) => (m.spec as { version: string }).version === owner.version && templateOf(m) === owner.template;
       const isReady = (m: KubeObject) => (m.status as { phase?: string } | undefined)?.phase === "Running" && ready(nodes.get(node(m)));
       const upToDate = live.filter(current);
       const outdated = live.filter((m) => !current(m));
