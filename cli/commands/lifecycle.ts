@@ -31,7 +31,7 @@ export function registerLifecycle(program: Command): void {
     command: "upgrade-k8s cleanup",
     description: "remove OpenStackMachineTemplates (and, with the openstack CLI, their images) older than the rollback window",
     examples: ["prow-ops upgrade-k8s cleanup --plan", "prow-ops upgrade-k8s cleanup --dry-run", "prow-ops upgrade-k8s cleanup --keep 2"],
-    options: (cmd) => cmd.option("--keep <n>", "previous placements to keep for a rollback (default 1)", "1"),
+    options: (cmd) => cmd.option("--keep <n>", "previous placements to keep for a rollback", "1"),
     load: async (o, ctx) => (await import("../runbooks/upgrade-cleanup")).upgradeCleanup(ctx, o) as never,
   });
 
@@ -43,9 +43,9 @@ export function registerLifecycle(program: Command): void {
     examples: ["prow-ops node recover prow-md-0-7c9f5-x2x4q", "prow-ops node recover prow-md-0-7c9f5-x2x4q --drain-timeout 5m", "prow-ops node recover --resume"],
     options: (cmd) =>
       cmd
-        .option("--drain-timeout <duration>", "nodeDrainTimeout set on that Machine (default 10m)", "10m")
-        .option("--volume-detach-timeout <duration>", "nodeVolumeDetachTimeout set on that Machine (default 15m)", "15m")
-        .option("--timeout <duration>", "how long to wait for the replacement Node (default 30m)", "30m"),
+        .option("--drain-timeout <duration>", "nodeDrainTimeout set on that Machine", "10m")
+        .option("--volume-detach-timeout <duration>", "nodeVolumeDetachTimeout set on that Machine", "15m")
+        .option("--timeout <duration>", "how long to wait for the replacement Node", "30m"),
     load: async (o, ctx) => (await import("../runbooks/node-recover")).nodeRecover(ctx, o) as never,
   });
 }

@@ -148,9 +148,9 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
           if (/waiting for 1 ProwJob/.test(text) && !/finished-marker/.test(text)) void work.apply(`${PROWJOBS}/running-1`, prowJob("running-1", "success"), "test").catch(() => undefined);
         },
       });
-      // The last step takes a millisecond: its run may end before the kill lands.
-      const ended = res.code === null ? "killed" : res.code === 0 && step === "record" ? "killed" : res.stderr;
-      expect({ step, killed, code: ended }).toEqual({ step, killed: true, code: "killed" });
+      // The last two steps take milliseconds: the run may end before the kill lands, and then there is nothing left to kill.
+      if (res.code === 0 && ["release-prow", "record"].includes(step)) break;
+      expect({ step, killed, code: res.code === null ? "killed" : res.stderr }).toEqual({ step, killed: true, code: "killed" });
       await new Promise((r) => setTimeout(r, 2000));
     }
     const done = await p.run(["--yes", "upgrade-k8s", "--resume"]);

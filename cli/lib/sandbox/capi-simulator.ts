@@ -13,6 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
+import { AUTOSCALER_MIN } from "../../../stacks/cluster/objects";
 import { annotationsOf, CLONED_FROM, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, NODES, nodeReady as ready, templateOf } from "../lifecycle/cluster-state";
 import { durationMs } from "../lifecycle/duration";
 
@@ -169,7 +170,7 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
     for (const md of mds) {
       // CAPI's defaulting webhook: a MachineDeployment without replicas starts at the autoscaler's minimum (else 1).
       if ((md.spec as { replicas?: number }).replicas === undefined) {
-        const min = Number(annotationsOf(md)["cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"] ?? 1);
+        const min = Number(annotationsOf(md)[AUTOSCALER_MIN] ?? 1);
         await o.management.apply(`${paths.mds}/${md.metadata.name}`, { apiVersion: md.apiVersion as string, kind: "MachineDeployment", metadata: { name: md.metadata.name, namespace: ns }, spec: { replicas: min } }, "capi-defaulting-webhook");
         (md.spec as { replicas?: number }).replicas = min;
       }
