@@ -38,6 +38,16 @@ export interface Kube {
   probe(timeoutMs: number): Promise<boolean>;
 }
 
+const MAX_RETRIES = 10;
+
+/** How long the server asks to wait before the same request (429, or a 5xx with Retry-After); undefined: do not retry. */
+export function retryAfterMs(res: { status: number; headers: { get(name: string): string | null } }): number | undefined {
+  const header = res.headers.get("retry-after");
+  if (res.status !== 429 && !(res.status >= 500 && header)) return undefined;
+  const seconds = Number(header ?? 1);
+  return Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds : 1, 10) * 1000;
+}
+
 export async function connect(access: ClusterAccess): Promise<Kube> {
   const { KubeConfig, Watch } = await loadK8s();
   const kc = new KubeConfig();
@@ -61,13 +71,21 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
     }
     const fetch = require("node-fetch") as (url: string, init: unknown) => Promise<Response>;
     let res: Response;
-    try {
-      res = await fetch(`${server}${path}`, init);
-    } catch (err) {
-      // A read that failed on the way (a connection through the bastion tunnel reset) is asked once more.
-      const retry = method === "GET" && !signal?.aborted ? await fetch(`${server}${path}`, init).catch(() => undefined) : undefined;
-      if (!retry) throw new ProwOpsError("KUBE", `cannot reach the API server ${server}: ${(err as Error).message}`, { cause: err });
-      res = retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await fetch(`${server}${path}`, init);
+      } catch (err) {
+        // A read that failed on the way (a connection through the bastion tunnel reset) is asked once more.
+        const retry = method === "GET" && !signal?.aborted ? await fetch(`${server}${path}`, init).catch(() => undefined) : undefined;
+        if (!retry) throw new ProwOpsError("KUBE", `cannot reach the API server ${server}: ${(err as Error).message}`, { cause: err });
+        res = retry;
+      }
+      // The server did not take the request and says when to ask again (e.g. a CRD's storage
+      // re-initialising just after the CRD changed): wait as it asks, like client-go does.
+      const wait = retryAfterMs(res);
+      if (wait === undefined || attempt >= MAX_RETRIES || signal?.aborted) break;
+      await res.text().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, wait));
     }
     if (res.status === 404 || res.status === 409) return { status: res.status };
     if (!res.ok) throw new ProwOpsError("KUBE", `${method} ${path} on ${server}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
