@@ -3,6 +3,17 @@ import type { Command } from "commander";
 import { registerRunbook } from "./runbook";
 
 export function registerLifecycle(program: Command): void {
+  registerRunbook(program, {
+    command: "bootstrap",
+    description: "deploy the whole installation from scratch: bootstrap cluster, Cluster API, the cluster made self-hosted, then infra, Prow and GitHub",
+    examples: ["prow-ops bootstrap --plan", "prow-ops bootstrap", "prow-ops bootstrap --operator-ip 203.0.113.10", "prow-ops bootstrap --bootstrap-kubeconfig ~/.kube/bootstrap.yaml", "prow-ops bootstrap --resume"],
+    options: (cmd) =>
+      cmd
+        .option("--bootstrap-kubeconfig <file>", "use this existing cluster as the bootstrap cluster instead of creating a kind one (it is not deleted)")
+        .option("--operator-ip <address>", "this machine's public IPv4 address, allowed on the API load balancer for the bootstrap (default: asked of prow-ops:kubernetes.publicAddressUrl)")
+        .option("--timeout <duration>", "how long each wait may take (providers, control plane, Nodes, Prow)", "30m"),
+    load: async (o, ctx, mode) => (await import("../runbooks/bootstrap")).bootstrap(ctx, o, mode) as never,
+  });
   const upgrade = registerRunbook(program, {
     command: "upgrade-k8s",
     description: "upgrade Kubernetes and the node images: new templates, a rolling replacement of every Machine, Prow held meanwhile (or --rollback)",

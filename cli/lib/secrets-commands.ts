@@ -43,7 +43,7 @@ export async function secretsSet(ctx: Context, rawName: string): Promise<void> {
   ctx.reporter.result({ stack: ctx.options.stack, name, set: true }, `${PROJECT}:${name} set (encrypted in ${ctx.stackFile}); \`prow-ops preview\` shows what it changes`);
 }
 
-const GENERATORS: Record<string, { secret: SecretName; make: () => string; what: string }> = {
+export const GENERATORS: Record<string, { secret: SecretName; make: () => string; what: string }> = {
   hmac: { secret: "hmacToken", make: () => randomBytes(20).toString("hex"), what: "20 random bytes as hex, as `openssl rand -hex 20`" },
 };
 

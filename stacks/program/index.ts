@@ -67,9 +67,11 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
       classes,
       kubernetesVersion,
       skipAwait: config.kubernetes?.skipAwait,
-      after: previous ? [previous] : undefined,
+      // GitHub stays out of the chain: its webhooks need nothing before them, and a bootstrap
+      // applies them last (once hook answers) after every later layer.
+      after: previous && spec.name !== "github" ? [previous] : undefined,
     });
-    previous = layer;
+    if (spec.name !== "github") previous = layer;
   }
   return {
     layers: specs.map((s) => s.name),

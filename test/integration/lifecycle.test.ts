@@ -5,52 +5,19 @@
  * and a fake openstack CLI that records what it was asked. The upgrade is killed at every
  * step in turn and resumed; it ends where an uninterrupted run would.
  */
-import { type ChildProcess, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CapiSimulator, startCapiSimulator } from "../../cli/lib/sandbox/capi-simulator";
 import { connect, type Kube, type KubeObject } from "../../stacks/core/kube-client";
 import { type CliProject, cliProject } from "./helpers/cli-project";
+import { fakeImageBuilder, fakeOpenstack, killTree } from "./helpers/fakes";
 import { CANARY, installCrds, startClusters } from "./helpers/testbed";
 import { MIRROR } from "../helpers/config";
 
 const STEPS = ["preflight", "build-image", "maintenance-window", "hold-prow", "create-templates", "switch-cluster", "wait-rollout", "release-prow", "record"];
 const MACHINES = "/apis/cluster.x-k8s.io/v1beta1/namespaces/default/machines";
 const PROWJOBS = "/apis/prow.k8s.io/v1/namespaces/prow/prowjobs";
-
-const killTree = (child: ChildProcess) => {
-  const tree = (pid: number): number[] => {
-    const kids = (spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).stdout ?? "").split(/\s+/).filter(Boolean).map(Number);
-    return [...kids.flatMap(tree), ...kids];
-  };
-  for (const pid of [child.pid as number, ...tree(child.pid as number)]) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-};
-
-/** An openstack CLI that knows a few images and servers, and logs every call. */
-function fakeOpenstack(dir: string, images: string[]): string {
-  const log = join(dir, "openstack.log");
-  writeFileSync(
-    join(dir, "openstack"),
-    `#!/bin/sh
-echo "$*" >> ${log}
-case "$1 $2" in
-  "--version ") echo "openstack 6.6.0" ;;
-  "image show") for i in ${images.join(" ")}; do [ "$3" = "$i" ] && { echo active; exit 0; }; done; echo "No Image found for $3" >&2; exit 1 ;;
-  "server show") echo ACTIVE ;;
-  *) echo "unexpected: $*" >&2; exit 2 ;;
-esac
-`,
-  );
-  chmodSync(join(dir, "openstack"), 0o755);
-  return log;
-}
 
 describe("upgrade-k8s and node recover on the local control planes", () => {
   let clusters: Awaited<ReturnType<typeof startClusters>>;
@@ -59,6 +26,7 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
   let mgmt: Kube;
   let work: Kube;
   let openstackLog: string;
+  let bin: string;
 
   const machines = async () => (await mgmt.list(MACHINES)).filter((m) => !m.metadata.deletionTimestamp);
   const waitUntil = async (what: string, ok: () => Promise<boolean>, timeoutMs = 120_000) => {
@@ -84,7 +52,7 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     installCrds(clusters.workload, [join(MIRROR, "prow-crd-8e8a5cfe/prowjob_customresourcedefinition.yaml")]);
     mgmt = await connect({ kubeconfig: clusters.management.kubeconfigPath });
     work = await connect({ kubeconfig: clusters.workload.kubeconfigPath });
-    const bin = mkdtempSync(join(tmpdir(), "prow-ops-fakes-"));
+    bin = mkdtempSync(join(tmpdir(), "prow-ops-fakes-"));
     openstackLog = fakeOpenstack(bin, ["ubuntu-2204-kube-v1.30.6", "ubuntu-2204-kube-v1.31.4"]);
     p = cliProject(clusters.management, clusters.workload, ["cluster"], "life");
     p.env.PATH = `${bin}:${process.env.PATH}`;
@@ -117,6 +85,30 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     expect(res.stderr).toMatch(/--wait-for-jobs/);
     expect(readFileSync(p.stackFile, "utf8")).toBe(before);
     expect(await deploymentReplicas("prow-controller-manager")).toBe(1);
+  }, 300_000);
+
+  test("GIVEN --build-image THEN image-builder's make gets the var file written from the stack config and the version, and the image it uploads is found; the running job still holds the roll back", async () => {
+    const builder = fakeImageBuilder(bin);
+    const before = readFileSync(p.stackFile, "utf8");
+    const res = await p.run(["--yes", "upgrade-k8s", "--to", "v1.31.3", "--build-image", "--image-builder", builder.checkout]);
+    expect(res.stderr).toMatch(/✔ build-image/);
+    expect(res.stderr).toMatch(/✖ maintenance-window/);
+    expect(res.code).toBe(3);
+    expect(JSON.parse(readFileSync(builder.log, "utf8"))).toEqual({
+      source_image: "54f49763-5f17-475e-9ad2-67dc8cd9a9ff",
+      networks: "29fd620e-8145-43a2-8140-5cec6a69f344",
+      flavor: "c4m4",
+      floating_ip_network: "internet",
+      ssh_username: "ubuntu",
+      volume_type: "",
+      image_name: "ubuntu-2204-kube-v1.31.3",
+      kubernetes_deb_version: "1.31.3-1.1",
+      kubernetes_rpm_version: "1.31.3",
+      kubernetes_semver: "v1.31.3",
+      kubernetes_series: "v1.31",
+    });
+    expect(readFileSync(openstackLog, "utf8")).toMatch(/^image show ubuntu-2204-kube-v1\.31\.3 -f value -c status$/m);
+    expect(readFileSync(p.stackFile, "utf8")).toBe(before);
   }, 300_000);
 
   test("GIVEN bad input THEN exit 2 with the way to fix it, nothing changed", async () => {

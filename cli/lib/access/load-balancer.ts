@@ -9,7 +9,7 @@ import { accessKubeconfig } from "../../../stacks/core/access-env";
 import { ProwOpsError } from "../../../stacks/core/errors";
 import { connect, type Kube, type KubeObject } from "../../../stacks/core/kube-client";
 import type { Context } from "../context";
-import { runOperation } from "../engine/operations";
+import { type ChangeSummary, type Operation, runOperation } from "../engine/operations";
 import type { OpenedStack } from "../engine/workspace";
 import { teamStoreFor } from "../team/store";
 import { declareTemporary, listTemporary } from "./temporary-cidrs";
@@ -23,9 +23,9 @@ export interface OscStatus {
 export const oscListPath = (c: StackConfig) => `/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/${c.cluster.namespace}/openstackclusters`;
 
 /** A cluster through the path this process holds (or as the stack reaches it directly). */
-export async function clusterKube(ctx: Context, role: ClusterRole): Promise<Kube> {
+export async function clusterKube(ctx: Context, role: ClusterRole, stack?: OpenedStack): Promise<Kube> {
   const opened = accessKubeconfig(role);
-  return connect(opened ? { kubeconfig: opened } : { inline: await kubeconfigContents(ctx, role) });
+  return connect(opened ? { kubeconfig: opened } : { inline: await kubeconfigContents(ctx, role, stack) });
 }
 
 export const managementKube = (ctx: Context) => clusterKube(ctx, "management");
@@ -36,9 +36,14 @@ export async function readOsc(kube: Kube, c: StackConfig): Promise<KubeObject | 
 }
 
 /** Applies these layers with the team's temporary sources as they are listed now. */
-export async function applyLayers(ctx: Context, opened: OpenedStack, layers: LayerName[], signal?: AbortSignal): Promise<void> {
+/** An engine operation on some layers, with the team's temporary load-balancer sources declared. */
+export async function operateLayers(ctx: Context, opened: OpenedStack, op: Operation, layers: LayerName[], signal?: AbortSignal): Promise<ChangeSummary> {
   declareTemporary(await listTemporary(await teamStoreFor(opened.backend), opened.stackName));
-  await runOperation(opened, "up", { reporter: ctx.reporter, target: layers, signal });
+  return runOperation(opened, op, { reporter: ctx.reporter, target: layers, signal });
+}
+
+export async function applyLayers(ctx: Context, opened: OpenedStack, layers: LayerName[], signal?: AbortSignal): Promise<void> {
+  await operateLayers(ctx, opened, "up", layers, signal);
 }
 
 export const applyClusterLayer = (ctx: Context, opened: OpenedStack, signal?: AbortSignal) => applyLayers(ctx, opened, ["cluster"], signal);

@@ -6,7 +6,8 @@
 import type { LayerName } from "../../../config/layer-names";
 import type { StackConfig } from "../../../config/schema";
 import type { Kube } from "../../../stacks/core/kube-client";
-import { applyLayers, clusterKube } from "../access/load-balancer";
+import { applyLayers, clusterKube, operateLayers } from "../access/load-balancer";
+import type { ChangeSummary, Operation } from "../engine/operations";
 import { holdPath, openAccess } from "../access/with-access";
 import type { Context } from "../context";
 import { type OpenedStack, openProjectStack } from "../engine/workspace";
@@ -26,14 +27,22 @@ export interface ClusterRunContext extends RunContext {
   workload(): Promise<Kube>;
   /** `prow-ops up --target <layers>`, with the team's temporary load-balancer sources. */
   up(layers: LayerName[]): Promise<void>;
+  /** preview / refresh / up of some layers, with the summary. */
+  operate(op: Operation, layers: LayerName[]): Promise<ChangeSummary>;
+  /** (Re)opens the path for these layers' clusters (a bootstrap: once the workload cluster exists). */
+  openPath(layers: LayerName[]): Promise<void>;
   /** Lets go of the path and the environment (the runbook's close()). */
   release(): Promise<void>;
 }
 
 export async function clusterRunContext(cli: Context, base: RunContext, o: { layers?: LayerName[] } = {}): Promise<ClusterRunContext> {
   const opened = await openProjectStack({ projectDir: cli.projectDir, stack: cli.options.stack, backend: cli.options.backend });
-  const path = await openAccess(cli, { opened, layers: o.layers });
-  const restore = holdPath(path);
+  let path = await openAccess(cli, { opened, layers: o.layers });
+  let restore = holdPath(path);
+  const close = async () => {
+    await path?.close();
+    restore();
+  };
   return {
     ...base,
     cli,
@@ -41,12 +50,15 @@ export async function clusterRunContext(cli: Context, base: RunContext, o: { lay
     store: await storeOf(cli),
     config: () => StackFile.load(cli.stackFile).config(),
     stackFile: () => StackFile.load(cli.stackFile),
-    management: () => clusterKube(cli, "management"),
-    workload: () => clusterKube(cli, "workload"),
+    management: () => clusterKube(cli, "management", opened),
+    workload: () => clusterKube(cli, "workload", opened),
     up: (layers) => applyLayers(cli, opened, layers, base.signal),
-    release: async () => {
-      await path?.close();
-      restore();
+    operate: (op, layers) => operateLayers(cli, opened, op, layers, base.signal),
+    openPath: async (layers) => {
+      await close();
+      path = await openAccess(cli, { opened, layers });
+      restore = holdPath(path);
     },
+    release: close,
   };
 }

@@ -9,7 +9,7 @@
  * volume detach of a Node that no longer reports (Ready Unknown) finish only once the
  * Machine's nodeDrainTimeout / nodeVolumeDetachTimeout have passed, as the Machine
  * controller does. It also writes the Cluster's status and the `<cluster>-kubeconfig` Secret
- * that `clusterctl get kubeconfig` reads.
+ * that `clusterctl get kubeconfig` reads. Without the Cluster, or while it is paused, it does nothing.
  */
 import { randomUUID } from "node:crypto";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
@@ -161,7 +161,11 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
   };
 
   const reconcile = async () => {
+    // CAPI's controllers leave a paused Cluster alone (clusterctl move pauses it on both sides).
+    const cluster = await o.management.get(`${paths.clusters}/${o.cluster}`);
+    if (!cluster || (cluster.spec as { paused?: boolean } | undefined)?.paused) return;
     const [kcps, mds, machines] = await Promise.all([o.management.list(paths.kcps), o.management.list(paths.mds), o.management.list(paths.machines)]);
+    await ownLikeCapi(cluster, kcps, mds);
     const mine = machines.filter((m) => labelsOf(m)[CLUSTER_NAME_LABEL] === o.cluster);
     for (const m of mine) {
       if (m.metadata.deletionTimestamp) await finishDeletion(m);
@@ -195,27 +199,51 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
       await writeOwnerStatus(owner, live, upToDate.filter(isReady).length, live.filter(isReady).length, live);
     }
     const allReady = mine.length > 0 && mine.every((m) => !m.metadata.deletionTimestamp && (m.status as { phase?: string } | undefined)?.phase === "Running");
-    const cluster = await o.management.get(`${paths.clusters}/${o.cluster}`);
-    if (cluster) {
-      await o.management.apply(
-        `${paths.clusters}/${o.cluster}/status`,
-        {
-          apiVersion: "cluster.x-k8s.io/v1beta1",
-          kind: "Cluster",
-          metadata: { name: o.cluster, namespace: ns },
-          status: { phase: "Provisioned", infrastructureReady: true, controlPlaneReady: true, conditions: [{ ...conditionTrue("Ready"), ...(allReady ? {} : { status: "False", reason: "RollingUpdateInProgress", severity: "Warning" }) }, conditionTrue("ControlPlaneReady"), conditionTrue("InfrastructureReady")] },
-        },
-        MANAGER,
-      );
-      if (o.workloadKubeconfig && !(await o.management.get(`${paths.secrets}/${o.cluster}-kubeconfig`))) {
-        await o.management.write("POST", paths.secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: `${o.cluster}-kubeconfig`, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } },
-          type: "cluster.x-k8s.io/secret",
-          data: { value: Buffer.from(o.workloadKubeconfig).toString("base64") },
-        });
-      }
+    await o.management.apply(
+      `${paths.clusters}/${o.cluster}/status`,
+      {
+        apiVersion: "cluster.x-k8s.io/v1beta1",
+        kind: "Cluster",
+        metadata: { name: o.cluster, namespace: ns },
+        status: { phase: "Provisioned", infrastructureReady: true, controlPlaneReady: true, conditions: [{ ...conditionTrue("Ready"), ...(allReady ? {} : { status: "False", reason: "RollingUpdateInProgress", severity: "Warning" }) }, conditionTrue("ControlPlaneInitialized"), conditionTrue("ControlPlaneReady"), conditionTrue("InfrastructureReady")] },
+      },
+      MANAGER,
+    );
+    if (o.workloadKubeconfig && !(await o.management.get(`${paths.secrets}/${o.cluster}-kubeconfig`))) {
+      await o.management.write("POST", paths.secrets, {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: `${o.cluster}-kubeconfig`, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } },
+        type: "cluster.x-k8s.io/secret",
+        data: { value: Buffer.from(o.workloadKubeconfig).toString("base64") },
+      });
+    }
+  };
+
+  /**
+   * The owner references CAPI's controllers add (what `clusterctl move` follows): the Cluster
+   * owns its infrastructure cluster, control plane, MachineDeployments and the templates they use.
+   */
+  const ownLikeCapi = async (cluster: KubeObject, kcps: KubeObject[], mds: KubeObject[]) => {
+    type Ref = { apiVersion?: string; kind?: string; name?: string } | undefined;
+    const c = cluster.spec as { infrastructureRef?: Ref; controlPlaneRef?: Ref };
+    const refs: Ref[] = [
+      c.infrastructureRef,
+      c.controlPlaneRef,
+      ...mds.map((md) => ({ apiVersion: md.apiVersion as string, kind: "MachineDeployment", name: md.metadata.name })),
+      ...kcps.map((k) => (k.spec as { machineTemplate: { infrastructureRef: Ref } }).machineTemplate.infrastructureRef),
+      ...mds.flatMap((md) => {
+        const t = (md.spec as { template: { spec: { infrastructureRef: Ref; bootstrap?: { configRef?: Ref } } } }).template.spec;
+        return [t.infrastructureRef, t.bootstrap?.configRef];
+      }),
+    ];
+    const owner = { apiVersion: cluster.apiVersion as string, kind: "Cluster", name: o.cluster, uid: cluster.metadata.uid as string };
+    for (const ref of refs) {
+      if (!ref?.apiVersion || !ref.kind || !ref.name) continue;
+      const path = `/apis/${ref.apiVersion}/namespaces/${ns}/${ref.kind.toLowerCase()}s/${ref.name}`;
+      const obj = await o.management.get(path);
+      if (!obj || ((obj.metadata.ownerReferences as Array<{ uid: string }> | undefined) ?? []).some((r) => r.uid === owner.uid)) continue;
+      await o.management.apply(path, { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ns, ownerReferences: [owner] } }, MANAGER);
     }
   };
 

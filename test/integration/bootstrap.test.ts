@@ -1,0 +1,251 @@
+/**
+ * `prow-ops bootstrap` from nothing, as a user runs it: kind is a double that starts a real
+ * local control plane, the workload cluster is another one, clusterctl is the real one for
+ * `get kubeconfig` and `move` (a local `init`, since provider components cannot be fetched
+ * offline), and the controllers are played: the cluster-api-operator in the bootstrap
+ * cluster, the CAPI simulator in whichever cluster holds the Cluster, kubelets for Prow's
+ * Deployments. The run is killed at every step in turn and resumed; it ends self-hosted,
+ * the bootstrap cluster gone, and a second run changes nothing.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dump, loadAll } from "js-yaml";
+import { type CapiSimulator, startCapiSimulator } from "../../cli/lib/sandbox/capi-simulator";
+import { type ControlPlane, startControlPlane } from "../../cli/lib/sandbox/control-plane";
+import { connect, type Kube, type KubeObject } from "../../stacks/core/kube-client";
+import { type CliProject, cliProject } from "./helpers/cli-project";
+import { fakeKindAndClusterctl, fakeOpenstack, killTree } from "./helpers/fakes";
+import { CANARY, capiCrdFiles, certManagerCrdFile } from "./helpers/testbed";
+
+const LAYERS = ["capi", "cluster", "cluster-resources", "infra", "prow"];
+const STEPS = ["preflight", "openstack", "bootstrap-cluster", "capi", "allow-operator", "cluster", "workload-kubeconfig", "access-path", "cluster-resources", "clusterctl-init", "move", "retire-capi", "repoint-management", "remove-operator-ip", "delete-bootstrap-cluster", "infra", "prow", "health-check", "github"];
+const OPERATOR_IP = "203.0.113.10";
+const CAPI = "/apis/cluster.x-k8s.io/v1beta1/namespaces/default";
+const OSC = "/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/default/openstackclusters/prow";
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+interface KindCluster {
+  name: string;
+  pid: number;
+  kubeconfig: string;
+  dir: string;
+}
+
+const liveKind = (dir: string): KindCluster[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => ({ name: f.slice(0, -5), ...JSON.parse(readFileSync(join(dir, f), "utf8")) }) as KindCluster)
+    .filter((c) => c.kubeconfig && existsSync(`/proc/${c.pid}`));
+
+/**
+ * The controllers of this test: the cluster-api-operator in the bootstrap cluster (the
+ * providers' CRDs, labelled as clusterctl labels them, and the providers Ready), a CAPI
+ * simulator per management cluster (it acts only where the Cluster is and is not paused),
+ * and kubelets that make Prow's Deployments available and hook's endpoint ready.
+ */
+function playControllers(o: { kindDir: string; bin: string; env: Record<string, string>; workload: Kube; workloadKubeconfig: string }) {
+  let stopped = false;
+  const sims = new Map<string, CapiSimulator>();
+  const operated = new Set<string>();
+  const tick = async () => {
+    for (const kind of liveKind(o.kindDir)) {
+      const kube = await connect({ inline: kind.kubeconfig });
+      const core = await kube.get("/apis/operator.cluster.x-k8s.io/v1alpha2/namespaces/capi-system/coreproviders/cluster-api").catch(() => undefined);
+      if (core && !operated.has(kind.name)) {
+        const res = spawnSync(join(o.bin, "clusterctl"), ["init", "--kubeconfig", join(kind.dir, "kubeconfig"), "--core", "cluster-api:v1.8.5", "--bootstrap", "kubeadm:v1.8.5", "--control-plane", "kubeadm:v1.8.5", "--infrastructure", "openstack:v0.11.1"], {
+          env: { ...process.env, ...o.env, FAKE_CLUSTERCTL_LOG: "" },
+          encoding: "utf8",
+        });
+        if (res.status !== 0) throw new Error(`operator: ${res.stderr}`);
+        operated.add(kind.name);
+      }
+      if (operated.has(kind.name)) {
+        for (const [plural, ns, name] of [["coreproviders", "capi-system", "cluster-api"], ["controlplaneproviders", "capi-kubeadm-control-plane-system", "kubeadm"], ["bootstrapproviders", "capi-kubeadm-bootstrap-system", "kubeadm"], ["infrastructureproviders", "capo-system", "openstack"]]) {
+          const path = `/apis/operator.cluster.x-k8s.io/v1alpha2/namespaces/${ns}/${plural}/${name}`;
+          const p = await kube.get(path);
+          if (!p || (p.status as { installedVersion?: string } | undefined)?.installedVersion) continue;
+          const status = { installedVersion: (p.spec as { version: string }).version, conditions: [{ type: "ProviderInstalled", status: "True", lastTransitionTime: now() }, { type: "Ready", status: "True", lastTransitionTime: now() }] };
+          await kube.apply(`${path}/status`, { apiVersion: p.apiVersion as string, kind: p.kind as string, metadata: { name, namespace: ns }, status }, "cluster-api-operator");
+        }
+        if (!sims.has(kind.name)) sims.set(kind.name, await startCapiSimulator({ management: kube, workload: o.workload, namespace: "default", cluster: "prow", workloadKubeconfig: o.workloadKubeconfig, provisionMs: 300, drainMs: 300, periodMs: 300 }));
+      }
+    }
+    for (const [name, sim] of sims) {
+      if (!liveKind(o.kindDir).some((k) => k.name === name)) {
+        sims.delete(name);
+        await sim.stop();
+      }
+    }
+    for (const d of await o.workload.list("/apis/apps/v1/namespaces/prow/deployments")) {
+      const replicas = (d.spec as { replicas?: number }).replicas ?? 1;
+      if ((d.status as { availableReplicas?: number } | undefined)?.availableReplicas === replicas) continue;
+      const status = { observedGeneration: (d.metadata as { generation?: number }).generation, replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, conditions: [{ type: "Available", status: "True", reason: "MinimumReplicasAvailable", lastUpdateTime: now(), lastTransitionTime: now() }] };
+      await o.workload.apply(`/apis/apps/v1/namespaces/prow/deployments/${d.metadata.name}/status`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: d.metadata.name, namespace: "prow" }, status }, "kubelet-sim");
+      if (d.metadata.name === "hook") {
+        const slice = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", metadata: { name: "hook-sim", namespace: "prow", labels: { "kubernetes.io/service-name": "hook" } }, addressType: "IPv4", endpoints: [{ addresses: ["192.0.2.50"], conditions: { ready: true } }], ports: [{ name: "main", port: 8888, protocol: "TCP" }] };
+        await o.workload.apply("/apis/discovery.k8s.io/v1/namespaces/prow/endpointslices/hook-sim", slice as unknown as KubeObject, "kubelet-sim");
+      }
+    }
+  };
+  let running: Promise<void> = Promise.resolve();
+  const loop = () => {
+    if (stopped) return;
+    running = tick()
+      .catch((err) => {
+        if (!stopped && !/ECONNREFUSED|cannot reach/.test(String(err))) console.error(`controllers: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        if (!stopped) setTimeout(loop, 500);
+      });
+  };
+  return {
+    start: async () => {
+      // The workload cluster as management too, for once the objects are moved there.
+      sims.set("workload", await startCapiSimulator({ management: o.workload, workload: o.workload, namespace: "default", cluster: "prow", provisionMs: 300, drainMs: 300, periodMs: 300 }));
+      loop();
+    },
+    stop: async () => {
+      stopped = true;
+      await running;
+      for (const sim of sims.values()) await sim.stop();
+    },
+  };
+}
+
+describe("bootstrap from scratch on local control planes", () => {
+  let workloadCp: ControlPlane;
+  let work: Kube;
+  let p: CliProject;
+  let bin: string;
+  let kindDir: string;
+  let controllers: ReturnType<typeof playControllers>;
+
+  beforeAll(async () => {
+    workloadCp = await startControlPlane("boot-workload");
+    work = await connect({ kubeconfig: workloadCp.kubeconfigPath });
+    bin = mkdtempSync(join(tmpdir(), "prow-ops-fakes-"));
+    kindDir = mkdtempSync(join(tmpdir(), "prow-ops-kind-"));
+    // clusterctl init's cert-manager: its CRDs (no webhook can run here).
+    const certManagerCrds = join(bin, "cert-manager-crds.yaml");
+    const docs = (loadAll(readFileSync(certManagerCrdFile(), "utf8")) as Array<{ kind?: string }>).filter((d) => d?.kind === "CustomResourceDefinition");
+    writeFileSync(certManagerCrds, docs.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
+    const env = fakeKindAndClusterctl(bin, { kindDir, initCrds: [certManagerCrds, ...capiCrdFiles()] });
+    fakeOpenstack(bin, ["ubuntu-2204-kube-v1.30.6"]);
+    p = cliProject(workloadCp, workloadCp, LAYERS, "boot", { config: (c) => ({ ...c, kubernetes: { skipAwait: true, webhookFailurePolicy: "Ignore" } }) });
+    Object.assign(p.env, env, { PATH: `${bin}:${process.env.PATH}` });
+    controllers = playControllers({ kindDir, bin, env, workload: work, workloadKubeconfig: workloadCp.kubeconfig });
+    await controllers.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await controllers?.stop();
+    for (const kind of liveKind(kindDir ?? "/nonexistent")) spawnSync(join(bin, "kind"), ["delete", "cluster", "--name", kind.name], { env: { ...process.env, FAKE_KIND_DIR: kindDir } });
+    await workloadCp?.stop();
+  });
+
+  test("GIVEN --plan THEN the README section's steps are listed in order, each with its source, and nothing is created", async () => {
+    const res = await p.run(["bootstrap", "--plan"]);
+    expect(res.code).toBe(0);
+    const listed = [...res.stderr.matchAll(/^\s+\d+\. (\S+)/gm)].map((m) => m[1]);
+    expect({ listed: listed.length ? listed : [...res.stdout.matchAll(/^\s+\d+\. (\S+)/gm)].map((m) => m[1]) }).toEqual({ listed: STEPS });
+    expect(`${res.stdout}${res.stderr}`).toMatch(/Deploying Prow from scratch: 6\. Make cluster self-hosted \(clusterctl move\)/);
+    expect(liveKind(kindDir)).toEqual([]);
+  }, 120_000);
+
+  test("GIVEN credentials missing from the stack, or a bad address THEN refused before anything is created", async () => {
+    const bad = await p.run(["--yes", "bootstrap", "--operator-ip", "203.0.113"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/is not one IPv4 address/);
+    const missing = await p.run(["--yes", "bootstrap", "--operator-ip", OPERATOR_IP]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/the stack lacks these credentials: .*githubToken, cherrypickBotToken, jenkinsToken/);
+    // Without the openstack and github layers, what they would create must be given.
+    expect(missing.stderr).toMatch(/the stack lacks these credentials: openstackApplicationCredentialId, openstackApplicationCredentialSecret, s3AccessKey, s3SecretKey, hmacToken,/);
+    expect(missing.stderr).toMatch(/prow-ops secrets set <name>/);
+    expect(liveKind(kindDir)).toEqual([]);
+    // The tools preflight asked kind for its version; nothing was created.
+    expect(readFileSync(join(kindDir, "kind.log"), "utf8")).not.toMatch(/create/);
+  }, 120_000);
+
+  test("GIVEN bootstrap killed (kill -9, engine included) in every step in turn WHEN resumed THEN it ends self-hosted, the bootstrap cluster gone, Prow healthy; a second run changes nothing", async () => {
+    for (const [name, value] of Object.entries(CANARY)) {
+      const res = await p.run(["secrets", "set", name], { input: value });
+      expect(res.code).toBe(0);
+    }
+    const killed: string[] = [];
+    let finished = false;
+    let outputs = "";
+    for (const [i, step] of STEPS.entries()) {
+      const args = i === 0 ? ["--yes", "bootstrap", "--operator-ip", OPERATOR_IP] : ["--yes", "bootstrap", "--resume"];
+      let armed = false;
+      const res = await p.run(args, {
+        onStderr: (text, child) => {
+          if (!armed && new RegExp(`… ${step} `).test(text)) {
+            armed = true;
+            setTimeout(() => {
+              killed.push(step);
+              killTree(child);
+            }, 300);
+          }
+        },
+      });
+      outputs += res.stdout + res.stderr;
+      if (res.code === 0) {
+        finished = true;
+        break;
+      }
+      expect({ step, code: res.code, stderr: res.code === null ? "" : res.stderr }).toEqual({ step, code: null, stderr: "" });
+    }
+    if (!finished) {
+      const done = await p.run(["--yes", "bootstrap", "--resume"]);
+      outputs += done.stdout + done.stderr;
+      expect({ code: done.code, stderr: done.code === 0 ? "" : done.stderr }).toEqual({ code: 0, stderr: "" });
+    }
+    // Every step that does work was interrupted at least once.
+    for (const step of ["bootstrap-cluster", "capi", "cluster", "workload-kubeconfig", "cluster-resources", "clusterctl-init", "move", "retire-capi", "repoint-management", "remove-operator-ip", "delete-bootstrap-cluster", "infra", "prow"]) expect(killed).toContain(step);
+
+    // Self-hosted: every CAPI object in the workload cluster, once; the bootstrap cluster gone.
+    expect(liveKind(kindDir)).toEqual([]);
+    expect(readFileSync(join(kindDir, "kind.log"), "utf8")).toMatch(/^delete cluster --name prow-ops-bootstrap-boot/m);
+    expect((await work.get(`${CAPI}/clusters/prow`))?.spec?.paused ?? false).toBe(false);
+    const machines = (await work.list(`${CAPI}/machines`)).filter((m) => !m.metadata.deletionTimestamp);
+    expect(machines).toHaveLength(4);
+    const templates = await work.list("/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/default/openstackmachinetemplates");
+    // The two in use (moved) and the four kept for a rollback (recreated after the re-point).
+    expect(templates.map((t) => t.metadata.name).sort()).toEqual(["prow-control-plane-v1-29-4-new", "prow-control-plane-v1-30-6", "prow-control-plane-v1-30-6-est", "prow-worker-v1-29-4-new", "prow-worker-v1-30-6", "prow-worker-v1-30-6-est"]);
+    const inventory = await work.list("/apis/clusterctl.cluster.x-k8s.io/v1alpha3/providers");
+    expect(inventory.map((i) => `${i.metadata.name}@${(i as { version?: string }).version}`).sort()).toEqual(["bootstrap-kubeadm@v1.8.5", "cluster-api@v1.8.5", "control-plane-kubeadm@v1.8.5", "infrastructure-openstack@v0.11.1"]);
+    expect(readFileSync(join(bin, "clusterctl.log"), "utf8")).toMatch(/^init --kubeconfig \S+ --core cluster-api:v1\.8\.5 --bootstrap kubeadm:v1\.8\.5 --control-plane kubeadm:v1\.8\.5 --infrastructure openstack:v0\.11\.1 --wait-providers$/m);
+    expect(readFileSync(join(bin, "clusterctl.log"), "utf8")).toMatch(/^move --kubeconfig \S+ --to-kubeconfig \S+ --namespace default$/m);
+
+    // The operator's /32 is gone from the stack, the team store and the load balancer's spec.
+    expect(((await work.get(OSC))?.spec as { apiServerLoadBalancer: { allowedCIDRs: string[] } }).apiServerLoadBalancer.allowedCIDRs).toEqual(["10.6.0.0/24"]);
+    expect(readdirSync(p.dir, { recursive: true }).some((f) => String(f).endsWith("temporary-cidrs.json"))).toBe(false);
+
+    // The stack: capi retired, both kubeconfigs secrets (encrypted), nothing left to do.
+    const stackFile = readFileSync(p.stackFile, "utf8");
+    expect(stackFile).toMatch(/prow-ops:layers:\n\s+- cluster\n\s+- cluster-resources\n\s+- infra\n\s+- prow\n/);
+    expect(stackFile).toMatch(/prow-ops:managementKubeconfig:\n\s+secure: /);
+    expect(stackFile).toMatch(/prow-ops:workloadKubeconfig:\n\s+secure: /);
+    expect(stackFile).not.toMatch(/prow-ops-test-admin-token/);
+    for (const value of [...Object.values(CANARY), "prow-ops-test-admin-token"]) expect(outputs).not.toContain(value);
+    const preview = await p.run(["preview", "--expect-no-changes"]);
+    expect({ code: preview.code, stderr: preview.code === 0 ? "" : preview.stderr }).toEqual({ code: 0, stderr: "" });
+
+    // Prow: healthy, the ProwJob API served.
+    expect(await work.list("/apis/prow.k8s.io/v1/namespaces/prow/prowjobs")).toEqual([]);
+
+    // A second run on the finished installation: every step skipped, nothing changed.
+    const versions = async () => (await work.list(`${CAPI}/machines`)).map((m) => `${m.metadata.name}@${m.metadata.resourceVersion}`).sort();
+    const before = await versions();
+    const again = await p.run(["--yes", "bootstrap", "--operator-ip", OPERATOR_IP]);
+    expect({ code: again.code, stderr: again.code === 0 ? "" : again.stderr }).toEqual({ code: 0, stderr: "" });
+    // Only the preflight runs again (it reads, and learns the address the last step checks).
+    expect(again.stderr.match(/✔ \S+/g)).toEqual(["✔ preflight"]);
+    expect(again.stderr.match(/↷/g)?.length).toBe(STEPS.length - 1);
+    expect(liveKind(kindDir)).toEqual([]);
+    expect(await versions()).toEqual(before);
+  }, 2_400_000);
+});
