@@ -84,13 +84,19 @@ async function layerApplied(c: C, layer: LayerName): Promise<boolean> {
   return c.outputs[`applied:${layer}`] === true || (await c.operate("preview", [layer])).changed.length === 0;
 }
 
+/** The cluster the layer goes to is one this run created (else nothing of it can be checked yet: the ambient kubeconfig is not it). */
+const clusterKnown = async (c: C, layer: LayerName) => {
+  const role = LAYER_SPECS[layer].cluster;
+  return !role || secretSet(c, role === "management" ? "managementKubeconfig" : "workloadKubeconfig");
+};
+
 /** One `up` of a layer (skipped when the stack does not declare it), then what must be ready after it. */
 function layerStep(layer: LayerName, o: { title: string; source: string; ready?: { what: string; problem: (c: C) => Promise<string | undefined> } }): Step<C> {
   return {
     id: layer,
     title: o.title,
     source: o.source,
-    check: async (c) => !declared(c, layer) || ((await layerApplied(c, layer)) && (!o.ready || (await o.ready.problem(c)) === undefined)),
+    check: async (c) => !declared(c, layer) || ((await clusterKnown(c, layer)) && (await layerApplied(c, layer)) && (!o.ready || (await o.ready.problem(c)) === undefined)),
     run: async (c) => {
       await c.up([layer]);
       if (o.ready) await waitUntilReady(c, o.ready.what, () => o.ready?.problem(c) ?? Promise.resolve(undefined));
@@ -104,6 +110,9 @@ function layerStep(layer: LayerName, o: { title: string; source: string; ready?:
 const RETIRE_TARGETS: LayerName[] = ["capi", "cluster", "cluster-resources"];
 
 const clusterPath = (cfg: StackConfig) => `/apis/cluster.x-k8s.io/v1beta1/namespaces/${cfg.cluster.namespace}/clusters/${cfg.cluster.name}`;
+
+/** The address, once the preflight learned it (or as given: a dry run has no preflight outputs). */
+const knownCidr = (c: C) => (c.outputs.operatorCidr as string | undefined) ?? (opt(c).operatorIp ? singleAddress(opt(c).operatorIp as string) : undefined);
 
 const operatorCidr = (c: C) => {
   if (!c.outputs.operatorCidr) throw new ProwOpsError("STEP", "the operator's address is not known: run the preflight step first (without --from)");
@@ -147,6 +156,10 @@ const steps: Step<C>[] = [
     check: async (c) => Boolean(c.outputs.operatorCidr),
     run: async (c) => {
       const cfg = c.config();
+      // An installation that exists (its cluster in the state) and that this command did not start is never built a second time.
+      if (!secretSet(c, "managementKubeconfig") && (await layerInState(c, "cluster"))) {
+        throw new RefusedError(`stack ${c.stack} already holds a cluster in its state: bootstrap builds a new installation (or resumes one it started). For this one use prow-ops preview / up, or status. Nothing was changed.`);
+      }
       const missing = missingSecrets(c);
       if (missing.length) throw new RefusedError(`the stack lacks these credentials: ${missing.join(", ")}\nSet each with prow-ops secrets set <name> (prow-ops secrets list shows them all). Nothing was changed.`);
       const p = placementOf(cfg);
@@ -195,7 +208,7 @@ const steps: Step<C>[] = [
     id: "allow-operator",
     title: "Allow this machine's address on the API load balancer for the bootstrap",
     source: `${SOURCE}: 3. Temporarily allow access from your public IP`,
-    check: async (c) => (await selfHosted(c)) || (await listTemporary(c.store, c.stack)).some((e) => e.cidr === operatorCidr(c)),
+    check: async (c) => (await selfHosted(c)) || (await listTemporary(c.store, c.stack)).some((e) => e.cidr === knownCidr(c)),
     run: async (c) => {
       // Declared to the program here; the next step's up puts it into allowedCIDRs.
       await recordTemporary(c.store, c.stack, operatorCidr(c), c.runId);
@@ -249,7 +262,7 @@ const steps: Step<C>[] = [
     id: "clusterctl-init",
     title: "Install the Cluster API providers in the workload cluster (clusterctl init, the stack's pinned versions)",
     source: `${SOURCE}: 6. Make cluster self-hosted (clusterctl init)`,
-    check: async (c) => providersInstalled(await c.workload(), c.config()),
+    check: async (c) => secretSet(c, "workloadKubeconfig") && (await providersInstalled(await c.workload(), c.config())),
     run: async (c) => {
       await clusterctlInit((await secretValue(c, "workloadKubeconfig")) as string, c.config(), c.signal);
       return undefined;
@@ -312,7 +325,10 @@ const steps: Step<C>[] = [
     id: "remove-operator-ip",
     title: "Remove this machine's address from the API load balancer",
     source: `${SOURCE}: 7. Remove the temporary access from your public IP`,
-    check: async (c) => !(await listTemporary(c.store, c.stack)).some((e) => e.cidr === operatorCidr(c)) && !(await oscAllows(c, operatorCidr(c))),
+    check: async (c) => {
+      const cidr = knownCidr(c);
+      return Boolean(cidr) && (await selfHosted(c)) && !(await listTemporary(c.store, c.stack)).some((e) => e.cidr === cidr) && !(await oscAllows(c, cidr as string));
+    },
     run: async (c) => {
       await dropTemporary(c.store, c.stack, [operatorCidr(c)]);
       await c.up(["cluster"]);
@@ -323,7 +339,14 @@ const steps: Step<C>[] = [
     id: "delete-bootstrap-cluster",
     title: "Delete the bootstrap cluster (kind; one given with --bootstrap-kubeconfig is left alone)",
     source: `${SOURCE}: 7. kind cluster delete`,
-    check: async (c) => Boolean(opt(c).bootstrapKubeconfig) || !(await kindClusters(c.signal)).includes(kindClusterName(c.stack)),
+    check: async (c) => {
+      if (opt(c).bootstrapKubeconfig) return true;
+      // Its goal holds only once the cluster manages itself (before, the bootstrap cluster is needed).
+      if (!(await selfHosted(c))) return false;
+      // A dry run checks no tools first: without kind, the step would run.
+      const listed = await kindClusters(c.signal).catch((err) => (c.dryRun ? [kindClusterName(c.stack)] : Promise.reject(err)));
+      return !listed.includes(kindClusterName(c.stack));
+    },
     run: async (c) => {
       await kindDelete(kindClusterName(c.stack), c.signal);
       return undefined;
@@ -335,7 +358,7 @@ const steps: Step<C>[] = [
     id: "health-check",
     title: "Prow healthy: every Deployment available, hook ready, ProwJobs listable",
     source: SOURCE,
-    check: async (c) => !declared(c, "prow") || (await prowProblems(await c.workload())).length === 0,
+    check: async (c) => !declared(c, "prow") || (secretSet(c, "workloadKubeconfig") && (await prowProblems(await c.workload())).length === 0),
     run: async (c) => {
       await waitUntilReady(c, "Prow to be healthy", async () => {
         const problems = await prowProblems(await c.workload());

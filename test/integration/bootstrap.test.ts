@@ -169,6 +169,15 @@ describe("bootstrap from scratch on local control planes", () => {
     expect(readFileSync(join(kindDir, "kind.log"), "utf8")).not.toMatch(/create/);
   }, 120_000);
 
+  test("GIVEN --dry-run on a new stack THEN every step that would run is listed, and nothing is created", async () => {
+    const res = await p.run(["--yes", "bootstrap", "--dry-run", "--operator-ip", OPERATOR_IP]);
+    expect({ code: res.code, stderr: res.code === 0 ? "" : res.stderr }).toEqual({ code: 0, stderr: "" });
+    const wouldRun = [...res.stderr.matchAll(/^\S+ \S+ (\S+)\s.*would run/gm)].map((m) => m[1]);
+    expect(wouldRun).toEqual(STEPS.filter((s) => !["openstack", "access-path", "github"].includes(s)));
+    expect(liveKind(kindDir)).toEqual([]);
+    expect(readFileSync(p.stackFile, "utf8")).not.toMatch(/Kubeconfig/);
+  }, 300_000);
+
   test("GIVEN bootstrap killed (kill -9, engine included) in every step in turn WHEN resumed THEN it ends self-hosted, the bootstrap cluster gone, Prow healthy; a second run changes nothing", async () => {
     for (const [name, value] of Object.entries(CANARY)) {
       const res = await p.run(["secrets", "set", name], { input: value });

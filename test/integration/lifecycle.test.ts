@@ -111,6 +111,14 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     expect(readFileSync(p.stackFile, "utf8")).toBe(before);
   }, 300_000);
 
+  test("GIVEN an existing installation THEN bootstrap refuses to build it again (exit 3), nothing changed", async () => {
+    const before = readFileSync(p.stackFile, "utf8");
+    const res = await p.run(["--yes", "bootstrap", "--operator-ip", "203.0.113.10", "--bootstrap-kubeconfig", clusters.management.kubeconfigPath]);
+    expect(res.stderr).toMatch(/stack life already holds a cluster in its state: bootstrap builds a new installation/);
+    expect(res.code).toBe(3);
+    expect(readFileSync(p.stackFile, "utf8")).toBe(before);
+  }, 300_000);
+
   test("GIVEN bad input THEN exit 2 with the way to fix it, nothing changed", async () => {
     const skip = await p.run(["--yes", "upgrade-k8s", "--to", "v1.32.0"]);
     expect(skip.code).toBe(3);
