@@ -3,10 +3,14 @@
  * watches, never kubectl's human output, never a sleep loop. The client is an ES module,
  * loaded on use (the compiled CLI is CommonJS: a real dynamic import keeps it out of start-up).
  */
+import { randomUUID } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { ProwOpsError } from "./errors";
 
-const importEsm = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;
+// A function compiled per load, of a source no other load has: V8 reuses a compiled function of
+// the same source together with the dynamic-import handler of the context that compiled it first
+// (under a test runner, a context already torn down).
+const importEsm = <T>(specifier: string): Promise<T> => (new Function("specifier", `return import(specifier); // ${randomUUID()}`) as (s: string) => Promise<T>)(specifier);
 export const loadK8s = () => importEsm<typeof k8s>("@kubernetes/client-node");
 
 export interface ClusterAccess {
