@@ -8,6 +8,7 @@ import { registerClusterCommands } from "./commands/cluster";
 import { registerConfig } from "./commands/config";
 import { registerLifecycle } from "./commands/lifecycle";
 import { registerRender } from "./commands/render";
+import { registerRepo } from "./commands/repo";
 import { registerSandbox } from "./commands/sandbox";
 import { registerRuns } from "./commands/runbook";
 import { registerSecrets } from "./commands/secrets";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerLifecycle(program);
   registerConfig(program);
   registerSecrets(program);
+  registerRepo(program);
   registerRender(program);
   registerRuns(program);
   registerSandbox(program);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the integration test-bed toolchain into .tools/ (git-ignored), from Go modules only:
-#   .tools/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-pulumi-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,versitygw}
+#   .tools/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-pulumi-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,versitygw,checkconfig}
 #   .tools/pulumi-home/plugins/resource-NAME-vX.Y.Z/  (provider plugins, via `pulumi plugin install --file`)
 #   .tools/env.sh                                      (source it in tests/CI)
 #
@@ -237,6 +237,13 @@ build_clusterctl() {
   CLUSTERCTL_DISABLE_VERSIONCHECK=true "$out/clusterctl" version
 }
 
+build_checkconfig() {
+  local out=$2 v=$CHECKCONFIG_VERSION
+  wrapper_module . sigs.k8s.io/prow "$v" no_siblings -require="golang.org/x/tools@$CHECKCONFIG_XTOOLS_VERSION"
+  "${GOBUILD[@]}" -o "$out/checkconfig" -ldflags "-s -w" sigs.k8s.io/prow/cmd/checkconfig
+  "$out/checkconfig" --help >/dev/null 2>&1 || [ $? -eq 2 ]  # flag's usage exits 2: the binary runs
+}
+
 build_versitygw() {
   local v=$1 out=$2
   GOFLAGS= GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/versity/versitygw/cmd/versitygw@$v"
@@ -337,6 +344,7 @@ ensure_tool kubernetes "$KUBERNETES_VERSION" build_kubernetes kube-apiserver kub
 ensure_tool etcd "$ETCD_VERSION" build_etcd etcd
 ensure_tool clusterctl "$CLUSTERCTL_VERSION" build_clusterctl clusterctl
 ensure_tool versitygw "$VERSITYGW_VERSION" build_versitygw versitygw
+ensure_tool checkconfig "$CHECKCONFIG_VERSION-xtools-$CHECKCONFIG_XTOOLS_VERSION" build_checkconfig checkconfig
 
 # 4. provider plugins at the versions of their npm packages
 for name in kubernetes random openstack github command; do

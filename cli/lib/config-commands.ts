@@ -11,7 +11,7 @@ import { parseKey, parseValue, StackFile } from "./stack-file";
 const yamlOf = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
 
 /** Prow's own config of this project: the generated ConfigMaps are measured from it. */
-const prowConfigDir = (ctx: Context) => (existsSync(join(ctx.projectDir, "config", "config.yaml")) ? join(ctx.projectDir, "config") : fromRoot("config"));
+export const prowConfigDir = (ctx: Context) => (existsSync(join(ctx.projectDir, "config", "config.yaml")) ? join(ctx.projectDir, "config") : fromRoot("config"));
 
 export function configValidate(ctx: Context, configDir = prowConfigDir(ctx)): void {
   const file = StackFile.load(ctx.stackFile);

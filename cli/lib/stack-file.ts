@@ -4,7 +4,7 @@
  * whole stack config before the file is written; an invalid one leaves the file untouched.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { type Document, isMap, isScalar, parse, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, isSeq, parse, parseDocument, type YAMLSeq } from "yaml";
 import { PROJECT, parseStackConfig, projectValues, refusePlainSecrets } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import { SetupError, UsageError } from "../../stacks/core/errors";
@@ -79,6 +79,23 @@ export class StackFile {
     }
     this.config();
     this.write();
+  }
+
+  /**
+   * Adds or removes one string of a list in place (the list's other lines and comments kept),
+   * validated and written like update(). False when the list was already so.
+   */
+  setListMember(key: KeyPath, item: string, present: boolean): boolean {
+    const path = this.docPath(key);
+    const node = this.doc.getIn(path, true);
+    const has = isSeq(node) && node.items.some((i) => isScalar(i) && i.value === item);
+    if (has === present) return false;
+    if (!present) (node as YAMLSeq).items = (node as YAMLSeq).items.filter((i) => !(isScalar(i) && i.value === item));
+    else if (isSeq(node)) node.items.push(this.doc.createNode(item));
+    else this.doc.setIn(path, this.doc.createNode([item]));
+    this.config();
+    this.write();
+    return true;
   }
 
   /** Secret names that hold a `secure:` value. */
