@@ -6,7 +6,9 @@ import { LAYERS, type LayerName, type StackConfig } from "../config/schema";
 import { capiObjects } from "./capi/objects";
 import { clusterObjects } from "./cluster/objects";
 import { clusterResourcesObjects } from "./cluster-resources/objects";
+import { withoutOverriddenCreators } from "./core/created-secrets";
 import type { Declared, KubeObject } from "./core/declared";
+import type { SecretName } from "./core/secret-text";
 import { declareKube } from "./core/order";
 import { setWebhookFailurePolicy } from "./core/patch";
 import type { UpstreamId } from "./core/upstream";
@@ -60,10 +62,13 @@ export const LAYER_SPECS: Record<LayerName, LayerSpec> = {
   prow: { name: "prow", type: "metal3:prow:Prow", cluster: "workload", upstream: ["prowjob-crd"], declare: (c, u) => declareKube(prowObjects(c, u["prowjob-crd"])) },
 };
 
-/** What a layer declares under this config (test-bed overrides applied to its Kubernetes objects). */
-export function declareLayer(spec: LayerSpec, c: StackConfig, upstream: Upstream): Declared[] {
+/**
+ * What a layer declares under this config (test-bed overrides applied to its Kubernetes
+ * objects), without the creators of secrets the stack config sets itself.
+ */
+export function declareLayer(spec: LayerSpec, c: StackConfig, upstream: Upstream, overridden: ReadonlySet<SecretName> = new Set()): Declared[] {
   const policy = c.kubernetes?.webhookFailurePolicy;
-  const declared = spec.declare(c, upstream);
+  const declared = withoutOverriddenCreators(spec.name, spec.declare(c, upstream), overridden);
   if (!policy) return declared;
   return declared.map((d) => (d.kind === "kubernetes" ? { ...d, object: setWebhookFailurePolicy([d.object], policy)[0] } : d));
 }

@@ -18,8 +18,11 @@ export function registerRender(program: Command): void {
       const { fromRoot } = await import("../../stacks/core/paths");
       const { render } = await import("../lib/render");
       const stack = cmd.optsWithGlobals().stack as string;
-      const config = readStackFile(opts.config ? resolve(opts.config) : fromRoot(`Pulumi.${stack}.yaml`));
-      const results = await render(config, resolve(opts.out), { mirror: opts.mirror });
+      const { StackFile } = await import("../lib/stack-file");
+      const file = opts.config ? resolve(opts.config) : fromRoot(`Pulumi.${stack}.yaml`);
+      const config = readStackFile(file);
+      // Secrets the stack file sets replace the resources that would create them.
+      const results = await render(config, resolve(opts.out), { mirror: opts.mirror }, new Set(StackFile.load(file).secretsSet()));
       for (const r of results) process.stderr.write(`${r.layer.padEnd(18)} ${String(r.count).padStart(4)} resources  ${r.file}\n`);
     });
 }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { contextOf } from "../lib/context";
 import { examples } from "./help";
+import { registerRunbook } from "./runbook";
 
 export function registerSecrets(program: Command): void {
   const secrets = program.command("secrets").description("the stack's secrets, encrypted in Pulumi.<stack>.yaml: never shown, never on a command line");
@@ -26,4 +27,18 @@ export function registerSecrets(program: Command): void {
     .action(async (kind: string, _o: unknown, cmd: Command) => {
       await (await import("../lib/secrets-commands")).secretsGenerate(contextOf(cmd), kind);
     });
+  registerRunbook(secrets, {
+    command: "secrets rotate",
+    description: "rotate one secret: a new value everywhere it goes in one up, its readers restarted, the new value proven in use, then the old one revoked",
+    argument: { name: "name", description: "the secret (a key pair rotates together)" },
+    examples: [
+      "prow-ops secrets rotate hmacToken --plan",
+      "prow-ops secrets rotate s3AccessKey --dry-run",
+      "prow-ops secrets rotate openstackApplicationCredentialSecret",
+      "prow-ops secrets rotate githubToken < ~/metal3-io-bot.new-token",
+      "prow-ops secrets rotate --resume",
+    ],
+    options: (cmd) => cmd.option("--timeout <duration>", "how long the restarted workloads may take to roll", "15m"),
+    load: async (o, ctx, mode) => (await import("../runbooks/secrets-rotate")).secretsRotate(ctx, o, mode) as never,
+  });
 }

@@ -18,7 +18,7 @@ export async function confirmTyped(ctx: Context, what: string, expected: string)
 }
 
 /** A secret from stdin (piped) or a hidden prompt; never from argv. */
-export async function readSecretInput(name: string): Promise<string> {
+export async function readSecretInput(name: string, o: { multiline?: boolean } = {}): Promise<string> {
   let value: string;
   if (process.stdin.isTTY) {
     const { password } = require("@inquirer/prompts") as typeof import("@inquirer/prompts");
@@ -29,7 +29,7 @@ export async function readSecretInput(name: string): Promise<string> {
     value = Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
   }
   if (!value) throw new UsageError(`no value for ${name} was given: pipe it on stdin (e.g. \`prow-ops secrets set ${name} < file\`) or type it at the prompt.`);
-  if (value.includes("\n")) throw new UsageError(`the value for ${name} spans several lines; a secret here is one line (a token, a key).`);
+  if (value.includes("\n") && !o.multiline) throw new UsageError(`the value for ${name} spans several lines; a secret here is one line (a token, a key).`);
   registerSecret(value);
   return value;
 }

@@ -9,7 +9,7 @@ import { dump } from "js-yaml";
 import type { StackConfig } from "../../config/schema";
 import type { Declared } from "../../stacks/core/declared";
 import { cacheDir, writeAtomic } from "../../stacks/core/paths";
-import { mapSecretTexts, redact } from "../../stacks/core/secret-text";
+import { mapSecretTexts, redact, type SecretName } from "../../stacks/core/secret-text";
 import { type FetchOptions, loadUpstream } from "../../stacks/core/upstream";
 import { declareLayer, LAYER_SPECS, type LayerSpec, upstreamFor } from "../../stacks/layers";
 import { LAYERS, type LayerName } from "../../config/schema";
@@ -57,14 +57,14 @@ export interface RenderResult {
   count: number;
 }
 
-export async function declareAll(config: StackConfig, fetch: FetchOptions, layers: LayerSpec[] = LAYERS.map((l) => LAYER_SPECS[l])) {
+export async function declareAll(config: StackConfig, fetch: FetchOptions, layers: LayerSpec[] = LAYERS.map((l) => LAYER_SPECS[l]), overridden: ReadonlySet<SecretName> = new Set()) {
   const upstream = await loadUpstream(upstreamFor(layers), fetch);
-  return layers.map((spec) => ({ spec, declared: declareLayer(spec, config, upstream) }));
+  return layers.map((spec) => ({ spec, declared: declareLayer(spec, config, upstream, overridden) }));
 }
 
 /** Everything is declared before the first file is written: a failure leaves no partial output. */
-export async function render(config: StackConfig, outDir: string, fetch: FetchOptions = {}): Promise<RenderResult[]> {
-  const layers = await declareAll(config, fetch);
+export async function render(config: StackConfig, outDir: string, fetch: FetchOptions = {}, overridden: ReadonlySet<SecretName> = new Set()): Promise<RenderResult[]> {
+  const layers = await declareAll(config, fetch, undefined, overridden);
   const texts = layers.map(({ declared }) => cachedYaml(declared.map(toDocument)));
   mkdirSync(outDir, { recursive: true });
   return layers.map(({ spec, declared }, i) => {

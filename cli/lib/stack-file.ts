@@ -8,7 +8,7 @@ import { type Document, isMap, isScalar, isSeq, parse, parseDocument, type YAMLS
 import { PROJECT, parseStackConfig, projectValues, refusePlainSecrets } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import { SetupError, UsageError } from "../../stacks/core/errors";
-import { SECRET_NAMES } from "../../stacks/core/secret-text";
+import { SECRET_NAMES, type SecretName } from "../../stacks/core/secret-text";
 
 export type KeyPath = Array<string | number>;
 
@@ -99,7 +99,7 @@ export class StackFile {
   }
 
   /** Secret names that hold a `secure:` value. */
-  secretsSet(): string[] {
+  secretsSet(): SecretName[] {
     const config = ((this.doc.toJS() as { config?: Record<string, unknown> }).config ?? {}) as Record<string, unknown>;
     return SECRET_NAMES.filter((n) => {
       const v = config[`${PROJECT}:${n}`];

@@ -58,7 +58,7 @@ export async function program(fetch: FetchOptions = {}): Promise<Record<string, 
   for (const spec of specs) {
     const layer = new Layer(spec.name, {
       spec,
-      declared: declareLayer(spec, config, upstream),
+      declared: declareLayer(spec, config, upstream, secrets.overridden()),
       secrets,
       kubernetes: spec.cluster ? clusters[spec.cluster] : undefined,
       cluster: spec.cluster ? clusterAccess(spec.cluster, config, secrets) : undefined,

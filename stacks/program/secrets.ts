@@ -5,18 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config/load";
-import { HMAC_TOKEN } from "../github/resources";
-import { APP_CREDENTIAL, EC2_CREDENTIAL } from "../openstack/resources";
-import { type SecretName, SecretRef, type SecretText } from "../core/secret-text";
+import { CREATED_BY } from "../core/created-secrets";
+import { SECRET_NAMES, type SecretName, SecretRef, type SecretText } from "../core/secret-text";
 
-/** Secrets the stack can create: [layer, declaration, output property]. */
-export const CREATED_BY: Partial<Record<SecretName, [string, string, string]>> = {
-  openstackApplicationCredentialId: ["openstack", APP_CREDENTIAL, "id"],
-  openstackApplicationCredentialSecret: ["openstack", APP_CREDENTIAL, "secret"],
-  s3AccessKey: ["openstack", EC2_CREDENTIAL, "access"],
-  s3SecretKey: ["openstack", EC2_CREDENTIAL, "secret"],
-  hmacToken: ["github", HMAC_TOKEN, "hex"],
-};
+export { CREATED_BY };
 
 export class Secrets {
   private readonly config = new pulumi.Config(PROJECT);
@@ -28,7 +20,7 @@ export class Secrets {
     this.created.set(`${layer}/${name}`, resource);
   }
 
-  private createdOutput([layer, name, property]: [string, string, string]): pulumi.Output<string> | undefined {
+  private createdOutput([layer, name, property]: readonly [string, string, string]): pulumi.Output<string> | undefined {
     const resource = this.created.get(`${layer}/${name}`) as unknown as Record<string, pulumi.Output<string>> | undefined;
     return resource?.[property];
   }
@@ -36,6 +28,11 @@ export class Secrets {
   /** Whether the stack config holds this secret (the value is not read). */
   has(name: SecretName): boolean {
     return this.config.getSecret(name) !== undefined;
+  }
+
+  /** The secrets the stack config sets (overriding what the stack would create). */
+  overridden(): Set<SecretName> {
+    return new Set(SECRET_NAMES.filter((n) => this.has(n)));
   }
 
   get(name: SecretName): pulumi.Output<string> {

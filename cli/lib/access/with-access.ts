@@ -9,6 +9,7 @@ import { delimiter, join, resolve } from "node:path";
 import { dump, load } from "js-yaml";
 import { type LayerName, LAYER_CLUSTER, LAYERS } from "../../../config/layer-names";
 import type { ClusterRole, StackConfig } from "../../../config/schema";
+import type { SecretName } from "../../../stacks/core/secret-text";
 import { ACCESS_ENV } from "../../../stacks/core/access-env";
 import { SetupError } from "../../../stacks/core/errors";
 import { connect } from "../../../stacks/core/kube-client";
@@ -22,7 +23,7 @@ import { fingerprints, knownHostsText, pinBastion, readBastions, scanHostKeys } 
 import { type ClusterPath, livePath, openPath, type PathSpec, type Route, runtimeDir } from "./cluster-path";
 import { writeFileSync } from "node:fs";
 
-export const SECRET_KUBECONFIG: Record<ClusterRole, string> = { management: "managementKubeconfig", workload: "workloadKubeconfig" };
+export const SECRET_KUBECONFIG: Record<ClusterRole, SecretName> = { management: "managementKubeconfig", workload: "workloadKubeconfig" };
 
 const osc = (c: StackConfig) => `/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/${c.cluster.namespace}/openstackclusters/${c.cluster.name}`;
 
