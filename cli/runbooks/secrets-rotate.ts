@@ -24,7 +24,7 @@ import { type Consumer, type DeclaredLayers, type RestartTarget, restartTargets,
 import { fingerprint, ROTATIONS, type Rotation } from "../lib/rotation/kinds";
 import { Keystone } from "../lib/rotation/keystone";
 import { describe, restart, restartedBy, rolledOut, workloadPath } from "../lib/rotation/restart";
-import { newValueWorks } from "../lib/rotation/verify";
+import { githubTokenWorks, newValueWorks } from "../lib/rotation/verify";
 import type { Runbook, Step } from "../lib/runbook/types";
 
 export interface RotateOptions {
@@ -58,6 +58,16 @@ async function keystone(c: RotateContext): Promise<Keystone> {
   return Keystone.login(config, operatorAuth(config, password !== undefined), password);
 }
 
+/** A password Keystone refuses is never stored: the stack keeps the one that works. */
+async function passwordWorks(c: RotateContext, password: string): Promise<void> {
+  const config = c.config();
+  try {
+    await Keystone.login(config, operatorAuth(config, true), password);
+  } catch (err) {
+    throw new RefusedError(`Keystone refuses the new password (${(err as Error).message}): nothing was changed; change it in OpenStack first, then run again`);
+  }
+}
+
 /** The new values: generated, created in Keystone, or typed by a person. */
 async function newValues(c: RotateContext): Promise<Partial<Record<SecretName, string>>> {
   const name = primary(c);
@@ -76,6 +86,9 @@ async function newValues(c: RotateContext): Promise<Partial<Record<SecretName, s
     case "person": {
       const multiline = name === "managementKubeconfig" || name === "workloadKubeconfig";
       const value = await readSecretInput(name, { multiline });
+      // A token GitHub refuses is never stored: the old one stays everywhere.
+      if (name === "githubToken" || name === "cherrypickBotToken") c.reporter.progress(await githubTokenWorks(value));
+      if (name === "openstackPassword") await passwordWorks(c, value);
       return { [name]: multiline ? kubeconfigLine(value) : value };
     }
   }
@@ -96,6 +109,9 @@ function applyLayers(c: RotateContext): LayerName[] {
   if (name === "openstackPassword" && enabledLayers(c.config()).some((s) => s.name === "openstack")) layers.add("openstack");
   return [...layers];
 }
+
+/** Whether this run already did `what` for the value it stored (journaled under that name). */
+const done = (c: RotateContext, what: "applied" | "verified" | "revoked") => c.outputs.newFingerprint !== undefined && c.outputs[what] === c.outputs.newFingerprint;
 
 const timeoutMs = (c: RotateContext) => durationMs((c.options as RotateOptions).timeout ?? "15m") as number;
 
@@ -143,7 +159,7 @@ const steps: Step<RotateContext>[] = [
     id: "apply",
     title: "Put the new value into every consumer in one up (the plan lists them)",
     source: SOURCE,
-    check: async (c) => c.outputs.applied === c.outputs.newFingerprint,
+    check: async (c) => done(c, "applied"),
     run: async (c) => {
       const layers = applyLayers(c);
       if (layers.length) await c.up(layers);
@@ -183,7 +199,7 @@ const steps: Step<RotateContext>[] = [
     id: "verify",
     title: "Prove the new value is in use: every consumer Secret holds it, and it authenticates where it can be tried",
     source: SOURCE,
-    check: async (c) => c.outputs.verified === c.outputs.newFingerprint,
+    check: async (c) => done(c, "verified"),
     run: async (c) => {
       const proof = await newValueWorks(c);
       for (const line of proof) c.reporter.progress(line);
@@ -196,7 +212,7 @@ const steps: Step<RotateContext>[] = [
     source: SOURCE,
     destructive: true,
     // A generated value has nothing left to revoke, a person's token is revoked by that person (verify said how).
-    check: async (c) => c.outputs.revoked === c.outputs.newFingerprint || c.rotation.source === "generated" || c.rotation.source === "person",
+    check: async (c) => done(c, "revoked") || c.rotation.source === "generated" || c.rotation.source === "person",
     run: async (c) => {
       const message = await revokeOld(c);
       c.reporter.info(message);

@@ -16,7 +16,7 @@ export const workloadPath = (t: RestartTarget) => `/apis/apps/v1/namespaces/${t.
 export const describe = (t: RestartTarget) => `${t.kind} ${t.namespace}/${t.name}`;
 
 export const restartedBy = (o: KubeObject | undefined): string | undefined =>
-  ((o?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations ?? {})[RESTARTED_BY];
+  (o?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations?.[RESTARTED_BY];
 
 export async function restart(kube: Kube, t: RestartTarget, runId: string): Promise<void> {
   await kube.apply(
@@ -32,8 +32,9 @@ export function rolledOut(o: KubeObject | undefined): boolean {
   const s = (o.status ?? {}) as Record<string, number | string | undefined>;
   const generation = (o.metadata as { generation?: number }).generation ?? 0;
   if (((s.observedGeneration as number | undefined) ?? 0) < generation) return false;
-  if (o.kind === "DaemonSet") return s.updatedNumberScheduled === s.desiredNumberScheduled && (s.numberAvailable ?? 0) === s.desiredNumberScheduled;
+  const n = (key: string) => (s[key] as number | undefined) ?? 0; // the API omits zero counts
+  if (o.kind === "DaemonSet") return n("updatedNumberScheduled") === n("desiredNumberScheduled") && n("numberAvailable") === n("desiredNumberScheduled");
   const replicas = ((o.spec as { replicas?: number } | undefined)?.replicas ?? 1) as number;
-  if (o.kind === "StatefulSet") return s.updateRevision === s.currentRevision && (s.readyReplicas ?? 0) === replicas;
-  return (s.updatedReplicas ?? 0) === replicas && (s.replicas ?? 0) === replicas && (s.availableReplicas ?? 0) === replicas;
+  if (o.kind === "StatefulSet") return s.updateRevision === s.currentRevision && n("readyReplicas") === replicas;
+  return n("updatedReplicas") === replicas && n("replicas") === replicas && n("availableReplicas") === replicas;
 }

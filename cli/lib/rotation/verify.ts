@@ -4,7 +4,7 @@
  * where that can be tried from here (Keystone, S3, GitHub, the API server).
  */
 import type { StackConfig } from "../../../config/schema";
-import { SetupError } from "../../../stacks/core/errors";
+import { ProwOpsError, RefusedError, SetupError } from "../../../stacks/core/errors";
 import { connect, type Kube } from "../../../stacks/core/kube-client";
 import type { SecretName } from "../../../stacks/core/secret-text";
 import { operatorAuth } from "../../../stacks/program/openstack";
@@ -22,6 +22,9 @@ export interface VerifyContext {
   workload(): Promise<Kube>;
 }
 
+/** The new value does not work (yet): a failed step, resumable; the old value stays valid. */
+const notInUse = (message: string) => new ProwOpsError("VERIFY", message);
+
 const decoded = (data: Record<string, string> | undefined) => Object.values(data ?? {}).map((v) => Buffer.from(v, "base64").toString("utf8"));
 
 async function consumerSecretsHold(c: VerifyContext): Promise<string[]> {
@@ -34,7 +37,7 @@ async function consumerSecretsHold(c: VerifyContext): Promise<string[]> {
     for (const n of c.rotation.group) {
       const value = c.values[n];
       if (value === undefined) throw new SetupError(`the new ${n} is not known to this run: resume it where it was started (prow-ops secrets rotate --resume)`);
-      if (!texts.some((t) => t.includes(value))) throw new SetupError(`Secret ${namespace}/${name} in the ${cluster} cluster does not hold the new ${n}: the up did not reach it (prow-ops diff ${consumer.layer})`);
+      if (!texts.some((t) => t.includes(value))) throw notInUse(`Secret ${namespace}/${name} in the ${cluster} cluster does not hold the new ${n}: the up did not reach it (prow-ops diff ${consumer.layer})`);
     }
     lines.push(`Secret ${namespace}/${name} (${cluster}) holds the new value`);
   }
@@ -53,7 +56,7 @@ async function s3Works(c: VerifyContext): Promise<string> {
   try {
     for (const bucket of [o.buckets.logs, o.buckets.tide, o.buckets.statusReconciler]) {
       await client.send(new HeadBucketCommand({ Bucket: bucket })).catch((err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-        throw new SetupError(`the new S3 credential cannot reach bucket ${bucket} at ${o.s3Endpoint} (${err.$metadata?.httpStatusCode ?? ""} ${err.name}): the old one is kept; resume once the new one works`);
+        throw notInUse(`the new S3 credential cannot reach bucket ${bucket} at ${o.s3Endpoint} (${err.$metadata?.httpStatusCode ?? ""} ${err.name}): the old one is kept; resume once the new one works`);
       });
     }
   } finally {
@@ -62,14 +65,14 @@ async function s3Works(c: VerifyContext): Promise<string> {
   return `the new S3 credential reaches ${o.buckets.logs}, ${o.buckets.tide} and ${o.buckets.statusReconciler}`;
 }
 
-async function githubTokenWorks(token: string): Promise<string> {
+export async function githubTokenWorks(token: string): Promise<string> {
   let res: Response;
   try {
     res = await fetch(`${githubApiUrl()}/user`, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "user-agent": "prow-ops" }, signal: AbortSignal.timeout(15_000) });
   } catch (err) {
     return `not checked: GitHub API ${githubApiUrl()} not reachable (${(err as Error).message})`;
   }
-  if (res.status !== 200) throw new SetupError(`GitHub refuses the new token (${res.status}): the old one is kept; set a valid one and resume`);
+  if (res.status !== 200) throw new RefusedError(`GitHub refuses the new token (${res.status}): the old one is kept and still in use; run again with a valid token`);
   const login = ((await res.json()) as { login?: string }).login;
   return `GitHub accepts the new token (user ${login ?? "?"})`;
 }
@@ -81,7 +84,7 @@ export async function newValueWorks(c: VerifyContext): Promise<string[]> {
   switch (c.rotation.source) {
     case "application-credential":
       if (!(await Keystone.applicationCredentialWorks(c.config().openstack.authUrl, v.openstackApplicationCredentialId as string, v.openstackApplicationCredentialSecret as string))) {
-        throw new SetupError("Keystone refuses the new application credential: the old one is kept");
+        throw notInUse("Keystone refuses the new application credential: the old one is kept");
       }
       lines.push("Keystone issues a token for the new application credential");
       break;
@@ -97,7 +100,7 @@ export async function newValueWorks(c: VerifyContext): Promise<string[]> {
         lines.push("Keystone logs the operator in with the new password");
       }
       if (name === "managementKubeconfig" || name === "workloadKubeconfig") {
-        if (!(await (await connect({ inline: value })).probe(15_000))) throw new SetupError(`the new ${name} does not reach its API server: the old one is kept in the providers' state until an up succeeds`);
+        if (!(await (await connect({ inline: value })).probe(15_000))) throw notInUse(`the new ${name} does not reach its API server: the old one is kept in the providers' state until an up succeeds`);
         lines.push(`the new ${name} reaches its API server`);
       }
       lines.push(`now ${c.rotation.revoke}`);

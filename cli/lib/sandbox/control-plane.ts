@@ -68,7 +68,10 @@ function launch(argv: string[], logFile: string): ChildProcess {
 
 const TOKEN = "prow-ops-test-admin-token";
 
-export async function startControlPlane(name: string, placement?: Placement): Promise<ControlPlane> {
+/** The controllers every control plane runs: namespaces finalized, garbage collected, PVCs released. */
+const BASE_CONTROLLERS = ["namespace", "garbagecollector", "serviceaccount-token", "pvc-protection"];
+
+export async function startControlPlane(name: string, placement?: Placement, o: { controllers?: string[] } = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), `prow-ops-${name}-`));
   const [etcdClient, etcdPeer, freeApiPort, cmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const apiPort = placement?.port ?? freeApiPort;
@@ -184,7 +187,7 @@ current-context: ${name}
             "--bind-address=127.0.0.1",
             `--secure-port=${cmPort}`,
             `--cert-dir=${join(dir, "cm-certs")}`,
-            "--controllers=namespace,garbagecollector,serviceaccount-token,pvc-protection",
+            `--controllers=${[...BASE_CONTROLLERS, ...(o.controllers ?? [])].join(",")}`,
             `--service-account-private-key-file=${join(dir, "sa.key")}`,
             "--use-service-account-credentials=false",
             "--leader-elect=false",

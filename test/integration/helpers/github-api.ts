@@ -22,7 +22,9 @@ export interface GithubApi {
   close(): Promise<void>;
 }
 
-export async function startGithubApi(token: string, repos: Record<string, FakeRepo>): Promise<GithubApi> {
+/** `token`: the token(s) GitHub accepts; `repos`: what /repos/{org}/{repo} finds. */
+export async function startGithubApi(token: string | string[], repos: Record<string, FakeRepo>): Promise<GithubApi> {
+  const tokens = new Set((Array.isArray(token) ? token : [token]).map((t) => `Bearer ${t}`));
   const requests: GithubApi["requests"] = [];
   const server: Server = createServer((req, res) => {
     const path = req.url ?? "";
@@ -31,7 +33,8 @@ export async function startGithubApi(token: string, repos: Record<string, FakeRe
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-github-api-version-selected": "2022-11-28" });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== `Bearer ${token}`) return send(401, fixture("bad-credentials"));
+    if (!tokens.has(String(req.headers.authorization))) return send(401, fixture("bad-credentials"));
+    if (path === "/user") return send(200, fixture("authenticated-user"));
     const m = /^\/repos\/([^/]+)\/([^/]+)(\/contents\/(.+))?$/.exec(path);
     const repo = m ? repos[`${m[1]}/${m[2]}`] : undefined;
     if (!m || !repo) return send(404, fixture("not-found"));

@@ -2,7 +2,7 @@
  * A real S3 server for the team-backend tests: versitygw (built by the test bed from its Go
  * module) serving a temp folder on 127.0.0.1. Its root keys reach it through its environment.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,6 +18,8 @@ export interface S3Server {
   env: Record<string, string>;
   backendUrl(bucket: string): string;
   makeBucket(name: string): void;
+  /** Adds an S3 user with access to every bucket (versitygw's admin API; needs `users`). */
+  createUser(access: string, secret: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,11 +42,15 @@ async function listening(port: number, timeoutMs = 20000): Promise<void> {
   throw new Error(`versitygw did not listen on 127.0.0.1:${port}`);
 }
 
-export async function startS3(): Promise<S3Server> {
+/** `root`: the root keys (default: fixed test keys); `users`: an internal IAM, so users can be added. */
+export async function startS3(o: { rootAccess?: string; rootSecret?: string; users?: boolean } = {}): Promise<S3Server> {
   const root = mkdtempSync(join(tmpdir(), "prow-ops-s3-"));
   const port = await freePort();
-  const child: ChildProcess = spawn(tool("versitygw"), ["--port", `127.0.0.1:${port}`, "posix", root], {
-    env: { ...process.env, ROOT_ACCESS_KEY_ID: ACCESS, ROOT_SECRET_ACCESS_KEY: SECRET },
+  const access = o.rootAccess ?? ACCESS;
+  const secret = o.rootSecret ?? SECRET;
+  const iam = o.users ? ["--iam-dir", mkdtempSync(join(tmpdir(), "prow-ops-s3-iam-"))] : [];
+  const child: ChildProcess = spawn(tool("versitygw"), ["--port", `127.0.0.1:${port}`, ...iam, "posix", root], {
+    env: { ...process.env, ROOT_ACCESS_KEY_ID: access, ROOT_SECRET_ACCESS_KEY: secret },
     stdio: "ignore",
   });
   await listening(port);
@@ -52,10 +58,18 @@ export async function startS3(): Promise<S3Server> {
   return {
     endpoint,
     root,
-    env: { AWS_ACCESS_KEY_ID: ACCESS, AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: "us-east-1" },
+    env: { AWS_ACCESS_KEY_ID: access, AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: "us-east-1" },
     backendUrl: (bucket) => `s3://${bucket}?endpoint=${endpoint}&s3ForcePathStyle=true&disableSSL=true&region=us-east-1`,
     // posix backend: a bucket is a folder of the root.
     makeBucket: (name) => mkdirSync(join(root, name)),
+    createUser: async (userAccess, userSecret) => {
+      // The test double's own plumbing: versitygw's admin CLI takes the user's keys as arguments.
+      const res = spawnSync(tool("versitygw"), ["admin", "--endpoint-url", `http://${endpoint}`, "create-user", "--access", userAccess, "--secret", userSecret, "--role", "admin"], {
+        env: { ...process.env, ADMIN_ACCESS_KEY_ID: access, ADMIN_SECRET_ACCESS_KEY: secret },
+        encoding: "utf8",
+      });
+      if (res.status !== 0) throw new Error(`versitygw admin create-user failed: ${res.stderr}`);
+    },
     stop: async () => {
       child.kill("SIGTERM");
       rmSync(root, { recursive: true, force: true });

@@ -64,9 +64,9 @@ export function testConfig(management: ControlPlane, workload: ControlPlane, lay
 }
 
 /** Two control planes with the CRDs a real installation already has; stopped together on failure. */
-export async function startClusters(name: string): Promise<{ management: ControlPlane; workload: ControlPlane; stop(): Promise<void> }> {
+export async function startClusters(name: string, o: { workloadControllers?: string[] } = {}): Promise<{ management: ControlPlane; workload: ControlPlane; stop(): Promise<void> }> {
   const management = await startControlPlane(`${name}-bootstrap`);
-  const workload = await startControlPlane(`${name}-workload`).catch(async (err) => {
+  const workload = await startControlPlane(`${name}-workload`, undefined, { controllers: o.workloadControllers }).catch(async (err) => {
     await management.stop();
     throw err;
   });
