@@ -35,6 +35,9 @@ export function kubernetesProvider(role: ClusterRole, c: StackConfig, secrets: S
       context: access.context,
       clusterIdentifier: `${c.cluster.name}-${role}`,
       enableServerSideApply: true,
+      // A changed Secret is updated in place, not deleted and re-created (the provider's default
+      // for Secrets): a rotation never leaves a window where a pod starting finds no Secret.
+      enableSecretMutable: true,
     },
     { parent },
   );

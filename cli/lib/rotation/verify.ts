@@ -3,6 +3,7 @@
  * the value holds the new one (compared in memory), and the new credential authenticates
  * where that can be tried from here (Keystone, S3, GitHub, the API server).
  */
+import { loadS3 } from "../team/load-s3";
 import type { StackConfig } from "../../../config/schema";
 import { ProwOpsError, RefusedError, SetupError } from "../../../stacks/core/errors";
 import { connect, type Kube } from "../../../stacks/core/kube-client";
@@ -45,7 +46,7 @@ async function consumerSecretsHold(c: VerifyContext): Promise<string[]> {
 }
 
 async function s3Works(c: VerifyContext): Promise<string> {
-  const { S3Client, HeadBucketCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const { S3Client, HeadBucketCommand } = loadS3();
   const o = c.config().openstack;
   const client = new S3Client({
     endpoint: o.s3Endpoint,

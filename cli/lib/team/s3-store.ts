@@ -5,6 +5,7 @@
  * AWS_SECRET_ACCESS_KEY (or an AWS profile). `create` is a conditional PUT (If-None-Match: *),
  * so two maintainers can never both take the lock.
  */
+import { loadS3 } from "./load-s3";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { UsageError } from "../../../stacks/core/errors";
 import { TEAM_DIR, type TeamStore } from "./store";
@@ -25,7 +26,7 @@ export class S3Store implements TeamStore {
     if (!u.hostname) throw new UsageError(`backend ${url} names no bucket (expected s3://<bucket>?endpoint=...)`);
     // The pinned SDK runs on Node 20; its notice about future releases is not for the operator.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+    const { S3Client } = loadS3();
     const endpoint = u.searchParams.get("endpoint");
     const client = new S3Client({
       region: u.searchParams.get("region") ?? process.env.AWS_REGION ?? "us-east-1",
@@ -41,7 +42,7 @@ export class S3Store implements TeamStore {
   }
 
   private get s3() {
-    return require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+    return loadS3();
   }
 
   async create(key: string, body: string): Promise<boolean> {

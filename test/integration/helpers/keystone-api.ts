@@ -69,7 +69,8 @@ export async function startKeystone(o: { user: string; password: string; project
         if (req.method === "POST") {
           const access = randomBytes(16).toString("hex");
           const secret = randomBytes(16).toString("hex");
-          await o.onEc2Created?.(access, secret);
+          const made = await o.onEc2Created?.(access, secret).then(() => undefined, (err: Error) => err.message);
+          if (made) return send(500, { error: { code: 500, title: "Internal Server Error", message: made } });
           state.ec2.set(access, secret);
           return send(201, { credential: { access, secret, user_id: userId, tenant_id: body.tenant_id, trust_id: null } });
         }

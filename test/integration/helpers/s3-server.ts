@@ -42,14 +42,14 @@ async function listening(port: number, timeoutMs = 20000): Promise<void> {
   throw new Error(`versitygw did not listen on 127.0.0.1:${port}`);
 }
 
-/** `root`: the root keys (default: fixed test keys); `users`: an internal IAM, so users can be added. */
-export async function startS3(o: { rootAccess?: string; rootSecret?: string; users?: boolean } = {}): Promise<S3Server> {
+/** `root`: the root keys (default: fixed test keys); `users`: an internal IAM, so users can be added; `region`: the one requests must be signed for. */
+export async function startS3(o: { rootAccess?: string; rootSecret?: string; users?: boolean; region?: string } = {}): Promise<S3Server> {
   const root = mkdtempSync(join(tmpdir(), "prow-ops-s3-"));
   const port = await freePort();
   const access = o.rootAccess ?? ACCESS;
   const secret = o.rootSecret ?? SECRET;
   const iam = o.users ? ["--iam-dir", mkdtempSync(join(tmpdir(), "prow-ops-s3-iam-"))] : [];
-  const child: ChildProcess = spawn(tool("versitygw"), ["--port", `127.0.0.1:${port}`, ...iam, "posix", root], {
+  const child: ChildProcess = spawn(tool("versitygw"), ["--port", `127.0.0.1:${port}`, "--region", o.region ?? "us-east-1", ...iam, "posix", root], {
     env: { ...process.env, ROOT_ACCESS_KEY_ID: access, ROOT_SECRET_ACCESS_KEY: secret },
     stdio: "ignore",
   });
@@ -58,14 +58,14 @@ export async function startS3(o: { rootAccess?: string; rootSecret?: string; use
   return {
     endpoint,
     root,
-    env: { AWS_ACCESS_KEY_ID: access, AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: "us-east-1" },
-    backendUrl: (bucket) => `s3://${bucket}?endpoint=${endpoint}&s3ForcePathStyle=true&disableSSL=true&region=us-east-1`,
+    env: { AWS_ACCESS_KEY_ID: access, AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: o.region ?? "us-east-1" },
+    backendUrl: (bucket) => `s3://${bucket}?endpoint=${endpoint}&s3ForcePathStyle=true&disableSSL=true&region=${o.region ?? "us-east-1"}`,
     // posix backend: a bucket is a folder of the root.
     makeBucket: (name) => mkdirSync(join(root, name)),
     createUser: async (userAccess, userSecret) => {
       // The test double's own plumbing: versitygw's admin CLI takes the user's keys as arguments.
       const res = spawnSync(tool("versitygw"), ["admin", "--endpoint-url", `http://${endpoint}`, "create-user", "--access", userAccess, "--secret", userSecret, "--role", "admin"], {
-        env: { ...process.env, ADMIN_ACCESS_KEY_ID: access, ADMIN_SECRET_ACCESS_KEY: secret },
+        env: { ...process.env, ADMIN_ACCESS_KEY_ID: access, ADMIN_SECRET_ACCESS_KEY: secret, ADMIN_REGION: o.region ?? "us-east-1" },
         encoding: "utf8",
       });
       if (res.status !== 0) throw new Error(`versitygw admin create-user failed: ${res.stderr}`);
