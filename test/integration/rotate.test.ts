@@ -238,4 +238,15 @@ describe("secrets rotate", () => {
     expect(ok.result.stderr).toContain("Keystone logs the operator in with the new password");
     for (const text of [typo.result.stdout, typo.result.stderr, typo.argv, ok.result.stdout, ok.result.stderr, ok.argv, everywhere()]) expect(text).not.toContain(OLD.openstackPassword);
   });
+
+  test("GIVEN a new kubeconfig for the workload cluster THEN it is checked against the API server, kept encrypted, and the next preview of its layers is clean", async () => {
+    const kubeconfig = readFileSync(clusters.workload.kubeconfigPath, "utf8");
+    const token = /token: (\S+)/.exec(kubeconfig)?.[1] ?? /client-key-data: (\S+)/.exec(kubeconfig)?.[1];
+    const { result: res, argv } = await rotate(["workloadKubeconfig"], kubeconfig);
+    expect({ code: res.code, stderr: res.code === 0 ? "" : res.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(res.stderr).toContain("the new workloadKubeconfig reaches its API server");
+    expect(readFileSync(p.stackFile, "utf8")).toMatch(/prow-ops:workloadKubeconfig:\n\s+secure: v1:/);
+    if (token) for (const text of [res.stdout, res.stderr, argv, readFileSync(p.stackFile, "utf8")]) expect(text).not.toContain(token);
+    expect((await p.run(["preview", "--expect-no-changes", "--target", "prow"])).code).toBe(0);
+  });
 });
