@@ -25,6 +25,8 @@ export interface RepoEdit extends ProwFiles {
   changes: string[];
   /** What the reviewer should know: settings not copied, and why. */
   notes: string[];
+  /** The lines added (+) or removed (-), per file, as the guard found them. */
+  lines: string[];
 }
 
 export interface EnableOptions {
@@ -85,7 +87,14 @@ class ProwDocs {
     return repoOrOrg.includes("/") ? this.mergeMethodOf(orgOf(repoOrOrg)) : PROW_DEFAULT_MERGE;
   }
 
-  result(): RepoEdit {
+  docs(): ReadonlyArray<readonly [string, Document]> {
+    return [
+      ["config.yaml", this.config],
+      ["plugins.yaml", this.plugins],
+    ];
+  }
+
+  result(): Omit<RepoEdit, "lines"> {
     return { config: printYaml(this.config), plugins: printYaml(this.plugins), changes: this.changes, notes: this.notes };
   }
 }
@@ -147,11 +156,16 @@ function copyExternalPlugins(d: ProwDocs, repo: string, like: string | undefined
 
 /** Every list naming --like (approve, triggers, lgtm, ...) names the new repository too. */
 function copyListMemberships(d: ProwDocs, repo: string, like: string): void {
-  for (const [file, doc] of [["config.yaml", d.config], ["plugins.yaml", d.plugins]] as const) {
+  addToLists(d, repo, (items) => items.includes(like), `as ${like}`);
+}
+
+/** Adds the repository to every string list (not tide's, which addToTide handles) that `wanted` picks. */
+function addToLists(d: ProwDocs, repo: string, wanted: (items: string[]) => boolean, why: string): void {
+  for (const [file, doc] of d.docs()) {
     for (const { path, seq, items } of stringSequences(doc)) {
-      if (!items.includes(like) || items.includes(repo) || /^tide\.queries\[\d+\]\.repos$/.test(path)) continue;
+      if (/^tide\.queries\[\d+\]\.repos$/.test(path) || items.includes(repo) || !wanted(items)) continue;
       insertString(doc, seq, repo, sameOrg(orgOf(repo)));
-      d.changes.push(`${file} ${path}: + ${repo} (as ${like})`);
+      d.changes.push(`${file} ${path}: + ${repo} (${why})`);
     }
   }
 }
@@ -184,14 +198,7 @@ function copyOrgDefaults(d: ProwDocs, repo: string): void {
     }
     if (partial.length) d.notes.push(`external plugin(s) ${partial.join(", ")} not added: only some ${org} repositories have them (--like ORG/REPO copies one repository's)`);
   }
-  for (const [file, doc] of [["config.yaml", d.config], ["plugins.yaml", d.plugins]] as const) {
-    for (const { path, seq, items } of stringSequences(doc)) {
-      if (/^tide\.queries\[\d+\]\.repos$/.test(path) || items.includes(org) || items.includes(repo)) continue;
-      if (!others.every((r) => items.includes(r))) continue;
-      insertString(doc, seq, repo, sameOrg(org));
-      d.changes.push(`${file} ${path}: + ${repo} (every other ${org} repository is listed)`);
-    }
-  }
+  addToLists(d, repo, (items) => !items.includes(org) && others.every((r) => items.includes(r)), `every other ${org} repository is listed`);
 }
 
 function notCopied(d: ProwDocs, like: string): void {
@@ -236,7 +243,7 @@ export function disableRepo(files: ProwFiles, repo: string): RepoEdit {
     repos?.delete(name);
     d.changes.push(`config.yaml branch-protection.orgs.${org}.repos: - ${name}`);
   }
-  for (const [file, doc] of [["config.yaml", d.config], ["plugins.yaml", d.plugins]] as const) {
+  for (const [file, doc] of d.docs()) {
     for (const path of removeEverywhere(doc, repo)) d.changes.push(`${file} ${path}: - ${repo}`);
   }
   return guarded(d, "remove");
@@ -250,9 +257,11 @@ export function repoStatus(files: ProwFiles, repo: string): { orgs: string[]; en
 /** The edit touched whole lines only, in the one direction it should: else nothing is written. */
 function guarded(d: ProwDocs, direction: "insert" | "remove"): RepoEdit {
   const out = d.result();
+  const lines: string[] = [];
   for (const key of ["config", "plugins"] as const) {
     const ok = direction === "insert" ? insertedLines(d.files[key], out[key]) : insertedLines(out[key], d.files[key]);
     if (!ok || ok.some((line) => line.trim() === "")) throw new Error(`config/${key}.yaml: the ${direction === "insert" ? "addition" : "removal"} would also change existing lines; nothing was written (edit the file by hand)`);
+    for (const l of ok) lines.push(`config/${key}.yaml ${direction === "insert" ? "+" : "-"} ${l}`);
   }
-  return out;
+  return { ...out, lines };
 }

@@ -14,7 +14,6 @@ import { StackFile } from "../stack-file";
 import { runCheckconfig } from "./checkconfig";
 import { checkRepository, type GithubCheck } from "./github-checks";
 import { disableRepo, type EnableOptions, enableRepo, MERGE_METHODS, type MergeMethod, type ProwFiles, parseRepoName, type RepoEdit } from "./prow-config";
-import { insertedLines } from "./yaml-edit";
 
 export interface RepoOptions {
   mergeMethod?: string;
@@ -67,15 +66,6 @@ function webhookChange(file: StackFile, repo: string, present: boolean): { chang
   return { orgHook: false, change: `${file.path.split("/").pop()} prow-ops:prow.repos: ${present ? "+" : "-"} ${repo} (repository webhook)` };
 }
 
-function diffLines(before: ProwFiles, after: ProwFiles, direction: "+" | "-"): string[] {
-  const out: string[] = [];
-  for (const key of ["config", "plugins"] as const) {
-    const lines = direction === "+" ? insertedLines(before[key], after[key]) : insertedLines(after[key], before[key]);
-    for (const l of lines ?? []) out.push(`config/${key}.yaml ${direction} ${l}`);
-  }
-  return out;
-}
-
 async function apply(ctx: Context, repo: string, opts: RepoOptions, enable: boolean): Promise<void> {
   const dir = prowConfigDir(ctx);
   const file = StackFile.load(ctx.stackFile);
@@ -87,7 +77,6 @@ async function apply(ctx: Context, repo: string, opts: RepoOptions, enable: bool
 
   const checks = enable ? await githubChecks(ctx, file, repo, opts.githubChecks) : [];
   const findings = await runCheckconfig(dir, edit);
-  const lines = diffLines(before, edit, enable ? "+" : "-");
   const stackName = ctx.options.stack;
   const value = { repo, enabled: enable, dryRun: Boolean(opts.dryRun), changes, notes: edit.notes, github: checks, checkconfig: findings.summary, orgWebhook: hook.orgHook };
   if (!opts.dryRun) {
@@ -103,7 +92,7 @@ async function apply(ctx: Context, repo: string, opts: RepoOptions, enable: bool
   const human = [
     `${opts.dryRun ? "would change (dry run, nothing written)" : enable ? `enabled ${repo}` : `disabled ${repo}`}:`,
     ...changes.map((c) => `  ${c}`),
-    ...(opts.dryRun ? ["lines:", ...lines.map((l) => `  ${l}`)] : []),
+    ...(opts.dryRun ? ["lines:", ...edit.lines.map((l) => `  ${l}`)] : []),
     ...edit.notes.map((n) => `note: ${n}`),
     ...checks.map((c) => `github: ${c.name}: ${c.state}${c.state === "ok" ? "" : ` (${c.detail})`}`),
     `checkconfig: ${findings.summary}`,

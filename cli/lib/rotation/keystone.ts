@@ -104,14 +104,11 @@ export class Keystone {
   }
 
   async applicationCredentialIds(): Promise<string[]> {
-    const r = await call(this.user("/application_credentials"), { method: "GET", token: this.token }, "the application credentials");
-    if (r.status !== 200) throw failed("list application credentials", r);
-    return (r.body.application_credentials as Array<{ id: string }>).map((x) => x.id);
+    return (await this.list<{ id: string }>("/application_credentials", "application_credentials")).map((x) => x.id);
   }
 
   async deleteApplicationCredential(id: string): Promise<void> {
-    const r = await call(this.user(`/application_credentials/${id}`), { method: "DELETE", token: this.token }, "an application credential");
-    if (r.status !== 204 && r.status !== 404) throw failed("delete an application credential", r);
+    await this.remove(`/application_credentials/${id}`, "an application credential");
   }
 
   async createEc2Credential(): Promise<Ec2Credential> {
@@ -122,13 +119,23 @@ export class Keystone {
   }
 
   async ec2AccessKeys(): Promise<string[]> {
-    const r = await call(this.user("/credentials/OS-EC2"), { method: "GET", token: this.token }, "the EC2 credentials");
-    if (r.status !== 200) throw failed("list EC2 credentials", r);
-    return (r.body.credentials as Array<{ access: string }>).map((x) => x.access);
+    return (await this.list<{ access: string }>("/credentials/OS-EC2", "credentials")).map((x) => x.access);
   }
 
   async deleteEc2Credential(access: string): Promise<void> {
-    const r = await call(this.user(`/credentials/OS-EC2/${access}`), { method: "DELETE", token: this.token }, "an EC2 credential");
-    if (r.status !== 204 && r.status !== 404) throw failed("delete an EC2 credential", r);
+    await this.remove(`/credentials/OS-EC2/${access}`, "an EC2 credential");
+  }
+
+  /** One of the user's collections (its items under `key`). */
+  private async list<T>(path: string, key: string): Promise<T[]> {
+    const r = await call(this.user(path), { method: "GET", token: this.token }, `the user's ${key}`);
+    if (r.status !== 200) throw failed(`list the user's ${key}`, r);
+    return r.body[key] as T[];
+  }
+
+  /** Deletes one of the user's credentials; one already gone is fine. */
+  private async remove(path: string, what: string): Promise<void> {
+    const r = await call(this.user(path), { method: "DELETE", token: this.token }, what);
+    if (r.status !== 204 && r.status !== 404) throw failed(`delete ${what}`, r);
   }
 }
