@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module || process.argv[1]?.endsWith("prow-ops.js") || process.argv[1]?.endsWith("prow-ops")) {
   main(process.argv).then((code) => {
-    process.exitCode = code;
+    // A command that passes on another process's exit code (sandbox run) has set it already.
+    process.exitCode = code === EXIT.done ? (process.exitCode ?? code) : code;
   });
 }

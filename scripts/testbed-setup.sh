@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the integration test-bed toolchain into .tools/ (git-ignored), from Go modules only:
-#   .tools/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-pulumi-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,versitygw,checkconfig}
+#   .tools/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-pulumi-nodejs,kube-apiserver,kube-controller-manager,kubectl,etcd,clusterctl,capi-controller-manager,versitygw,checkconfig}
 #   .tools/pulumi-home/plugins/resource-NAME-vX.Y.Z/  (provider plugins, via `pulumi plugin install --file`)
 #   .tools/env.sh                                      (source it in tests/CI)
 #
@@ -225,16 +225,26 @@ build_etcd() {
 
 CAPI_SIBLING=""
 capi_sibling() { echo "$CAPI_SIBLING"; }
-build_clusterctl() {
-  local v=$1 out=$2 major minor p=sigs.k8s.io/cluster-api/version
+# One binary of the sigs.k8s.io/cluster-api module at tag $1 into $2/$3, from package $4.
+build_capi_binary() {
+  local v=$1 out=$2 name=$3 pkg=$4 major minor p=sigs.k8s.io/cluster-api/version
   CAPI_SIBLING=$v
   major=${v#v}; major=${major%%.*}
   minor=${v#v*.}; minor=${minor%%.*}
   wrapper_module . sigs.k8s.io/cluster-api "$v" capi_sibling
-  "${GOBUILD[@]}" -o "$out/clusterctl" \
+  "${GOBUILD[@]}" -o "$out/$name" \
     -ldflags "-s -w -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean" \
-    sigs.k8s.io/cluster-api/cmd/clusterctl
-  CLUSTERCTL_DISABLE_VERSIONCHECK=true "$out/clusterctl" version
+    "$pkg"
+}
+build_clusterctl() {
+  build_capi_binary "$1" "$2" clusterctl sigs.k8s.io/cluster-api/cmd/clusterctl
+  CLUSTERCTL_DISABLE_VERSIONCHECK=true "$2/clusterctl" version
+}
+# Cluster API's core controller manager (the module's root package): the real Cluster,
+# MachineDeployment/MachineSet and Machine controllers and webhooks for the life-cycle tests.
+build_capi_manager() {
+  build_capi_binary "$1" "$2" capi-controller-manager sigs.k8s.io/cluster-api
+  "$2/capi-controller-manager" --help >/dev/null 2>&1 || [ $? -eq 2 ]  # pflag's usage exits 2: the binary runs
 }
 
 build_checkconfig() {
@@ -343,6 +353,7 @@ chmod 755 "$BIN/pulumi-resource-pulumi-nodejs"
 ensure_tool kubernetes "$KUBERNETES_VERSION" build_kubernetes kube-apiserver kubectl kube-controller-manager
 ensure_tool etcd "$ETCD_VERSION" build_etcd etcd
 ensure_tool clusterctl "$CLUSTERCTL_VERSION" build_clusterctl clusterctl
+ensure_tool capi-manager "$CLUSTERCTL_VERSION" build_capi_manager capi-controller-manager
 ensure_tool versitygw "$VERSITYGW_VERSION" build_versitygw versitygw
 ensure_tool checkconfig "$CHECKCONFIG_VERSION-xtools-$CHECKCONFIG_XTOOLS_VERSION" build_checkconfig checkconfig
 

@@ -76,4 +76,10 @@ export function declareLayer(spec: LayerSpec, c: StackConfig, upstream: Upstream
 /** The layers a stack declares, in dependency order. */
 export const enabledLayers = (c: StackConfig): LayerSpec[] => LAYERS.filter((l) => !c.layers || c.layers.includes(l)).map((l) => LAYER_SPECS[l]);
 
+/** The enabled layers after `layer` in the dependency chain (github is outside it): their components depend on its resources. */
+export const dependentLayers = (c: StackConfig, layer: LayerName): LayerName[] =>
+  enabledLayers(c)
+    .map((s) => s.name)
+    .filter((l) => l !== "github" && LAYERS.indexOf(l) > LAYERS.indexOf(layer));
+
 export const upstreamFor = (layers: LayerSpec[]): UpstreamId[] => [...new Set(layers.flatMap((l) => l.upstream))];

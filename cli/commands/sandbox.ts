@@ -6,7 +6,7 @@ import { examples } from "./help";
 export function registerSandbox(program: Command): void {
   const sandbox = program
     .command("sandbox")
-    .description("a local cloud to rehearse in (root): two control planes, a real sshd bastion, the API load balancer, a CAPO simulator, and a `sandbox` stack derived from production")
+    .description("a local cloud to rehearse in (root): two control planes, a real sshd bastion, the API load balancer, CAPO and CAPI simulators, an openstack CLI for its images, and a `sandbox` stack derived from production")
     .addHelpText("after", "\nNo cloud and no Docker: the hosts are network namespaces (addresses from the documentation ranges only); every sandbox command runs as root.\n");
   sandbox
     .command("up")
@@ -31,6 +31,14 @@ export function registerSandbox(program: Command): void {
     .addHelpText("after", examples(["prow-ops sandbox run -- bastion swap --image ubuntu-2404-new", "prow-ops sandbox run -- --yes up", "prow-ops sandbox run -- status"]))
     .action(async (args: string[], _o: unknown, c: Command) => {
       process.exitCode = await (await import("../lib/sandbox/sandbox")).sandboxRun(contextOf(c), args);
+    });
+  sandbox
+    .command("openstack")
+    .description("the local cloud's openstack CLI: image show|create|delete|list, server show (on the PATH of `sandbox run`)")
+    .argument("<args...>", "the openstack arguments (after --)")
+    .addHelpText("after", examples(["prow-ops sandbox openstack -- image create ubuntu-2204-kube-v1.31.4", "prow-ops sandbox openstack -- image list"]))
+    .action(async (args: string[]) => {
+      process.exitCode = (await import("../lib/sandbox/sandbox")).sandboxOpenstack(args);
     });
   sandbox
     .command("down")

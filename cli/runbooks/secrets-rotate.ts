@@ -9,7 +9,7 @@ import type { LayerName } from "../../config/layer-names";
 import type { StackConfig } from "../../config/schema";
 import { RefusedError, UsageError } from "../../stacks/core/errors";
 import { SECRET_NAMES, type SecretName } from "../../stacks/core/secret-text";
-import { enabledLayers } from "../../stacks/layers";
+import { dependentLayers, enabledLayers } from "../../stacks/layers";
 import { operatorAuth } from "../../stacks/program/openstack";
 import { setSecret } from "../lib/automation";
 import { readSecretInput } from "../lib/confirm";
@@ -226,7 +226,8 @@ async function revokeOld(c: RotateContext): Promise<string> {
   const source = c.rotation.source;
   if (c.outputs.oldSource === "stack") {
     // The stack created the old one: the creator is no longer declared (the config sets the value), so this up deletes it.
-    if (enabledLayers(c.config()).some((s) => s.name === "openstack")) await c.up(["openstack"]);
+    // The later layers' components depend on the old credential in the state: targeted too, or its delete is skipped.
+    if (enabledLayers(c.config()).some((s) => s.name === "openstack")) await c.up(["openstack"], { components: dependentLayers(c.config(), "openstack") });
     return `the old ${source} the stack had created is deleted by the openstack layer's up`;
   }
   const ks = await keystone(c);

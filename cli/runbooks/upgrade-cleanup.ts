@@ -14,6 +14,7 @@ import type { Runbook, Step } from "../lib/runbook/types";
 import { onPath } from "../lib/engine/pulumi-cli";
 import { runTool } from "../lib/tools/run";
 import { StackFile } from "../lib/stack-file";
+import { dependentLayers } from "../../stacks/layers";
 
 const SOURCE = "Upgrading Kubernetes and node images";
 const removed = (c: ClusterRunContext) => (c.outputs.removed ?? []) as string[];
@@ -33,8 +34,9 @@ const steps: Step<ClusterRunContext>[] = [
       const window = (await readHistory(c.store, c.stack)).slice(-keep).map((u) => u.from);
       const kept = new Set([current, ...window].flatMap((p) => [p.controlPlane, p.workers, p.infraNodes]));
       // A template some Machine was created from stays, whatever the records say.
-      for (const m of (await readClusterState(await c.management(), undefined, cfg)).machines) {
-        const from = templateOf(m);
+      const state = await readClusterState(await c.management(), undefined, cfg);
+      for (const m of state.machines) {
+        const from = templateOf(state, m);
         if (from) kept.add(from);
       }
       const gone = cfg.cluster.machineTemplates.filter((t) => !kept.has(t.name));
@@ -65,7 +67,8 @@ const steps: Step<ClusterRunContext>[] = [
         .reverse();
       // One by one from the end: the comments around the templates that stay are kept.
       file.update(indexes.map((i) => [["cluster", "machineTemplates", i], undefined]));
-      await c.up(["cluster"]);
+      // The later layers' components depend on the templates in the state: targeted too, or the deletes are skipped.
+      await c.up(["cluster"], { components: dependentLayers(c.config(), "cluster") });
       return undefined;
     },
   },

@@ -1,13 +1,16 @@
 /**
  * upgrade-k8s and node recover as a user runs them, against two local API servers: the
- * cluster layer applied by the real engine, the CAPI simulator playing the controllers and
- * kubelets (Machines, Nodes, rolling replacement, bounded drain), ProwJobs the test controls,
- * and a fake openstack CLI that records what it was asked. The upgrade is killed at every
- * step in turn and resumed; it ends where an uninterrupted run would.
+ * cluster layer applied by the real engine; Cluster API's own core controllers and webhooks
+ * (the pinned release) rolling the MachineDeployments through MachineSets, draining and
+ * deleting Machines and their Nodes; the CAPI simulator playing only the providers
+ * (KubeadmControlPlane, kubeadm bootstrap, CAPO servers) and the kubelets; ProwJobs the test
+ * controls, and a fake openstack CLI that records what it was asked. The upgrade is killed at
+ * every step in turn and resumed; it ends where an uninterrupted run would.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type CapiManager, startCapiManager } from "../../cli/lib/sandbox/capi-manager";
 import { type CapiSimulator, startCapiSimulator } from "../../cli/lib/sandbox/capi-simulator";
 import { connect, type Kube, type KubeObject } from "../../stacks/core/kube-client";
 import { type CliProject, cliProject } from "./helpers/cli-project";
@@ -18,10 +21,12 @@ import { MIRROR } from "../helpers/config";
 const STEPS = ["preflight", "build-image", "maintenance-window", "hold-prow", "create-templates", "switch-cluster", "wait-rollout", "release-prow", "record"];
 const MACHINES = "/apis/cluster.x-k8s.io/v1beta1/namespaces/default/machines";
 const PROWJOBS = "/apis/prow.k8s.io/v1/namespaces/prow/prowjobs";
+const OSMS = "/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/default/openstackmachines";
 
 describe("upgrade-k8s and node recover on the local control planes", () => {
   let clusters: Awaited<ReturnType<typeof startClusters>>;
   let sim: CapiSimulator;
+  let capi: CapiManager;
   let p: CliProject;
   let mgmt: Kube;
   let work: Kube;
@@ -54,6 +59,7 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     work = await connect({ kubeconfig: clusters.workload.kubeconfigPath });
     bin = mkdtempSync(join(tmpdir(), "prow-ops-fakes-"));
     openstackLog = fakeOpenstack(bin, ["ubuntu-2204-kube-v1.30.6", "ubuntu-2204-kube-v1.31.4"]);
+    capi = await startCapiManager(clusters.management, mgmt);
     p = cliProject(clusters.management, clusters.workload, ["cluster"], "life");
     p.env.PATH = `${bin}:${process.env.PATH}`;
     for (const name of ["openstackApplicationCredentialId", "openstackApplicationCredentialSecret"] as const) {
@@ -62,7 +68,7 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     }
     const up = await p.run(["--yes", "up"]);
     if (up.code !== 0) throw new Error(up.stderr);
-    sim = await startCapiSimulator({ management: mgmt, workload: work, namespace: "default", cluster: "prow", provisionMs: 300, drainMs: 300, periodMs: 300 });
+    sim = await startCapiSimulator({ management: mgmt, workload: work, namespace: "default", cluster: "prow", workloadKubeconfig: clusters.workload.kubeconfig, capiControllers: true, provisionMs: 300, periodMs: 300 });
     // Prow's plank and tide, as the prow layer declares them (one replica each).
     clusters.workload.kubectl(["create", "namespace", "prow"]);
     for (const name of ["prow-controller-manager", "tide"]) clusters.workload.kubectl(["-n", "prow", "create", "deployment", name, "--image=registry.invalid/prow", "--replicas=1"]);
@@ -72,6 +78,7 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
 
   afterAll(async () => {
     await sim?.stop();
+    await capi?.stop();
     await clusters?.stop();
   });
 
@@ -160,8 +167,14 @@ describe("upgrade-k8s and node recover on the local control planes", () => {
     const ms = await machines();
     expect(ms).toHaveLength(4);
     expect(ms.every((m) => (m.spec as { version: string }).version === "v1.31.4" && running(m))).toBe(true);
-    const templates = ms.map((m) => (m.metadata.annotations as Record<string, string>)["cluster.x-k8s.io/cloned-from-name"]).sort();
+    // Cluster API records the template on each Machine's cloned OpenStackMachine.
+    const osms = await mgmt.list(OSMS);
+    const templates = ms.map((m) => (osms.find((o) => o.metadata.name === (m.spec as { infrastructureRef: { name: string } }).infrastructureRef.name)?.metadata.annotations as Record<string, string>)["cluster.x-k8s.io/cloned-from-name"]).sort();
     expect([...new Set(templates)]).toEqual(["prow-control-plane-v1-31-4-est", "prow-worker-v1-31-4-est"]);
+    // The workers were rolled by the MachineDeployment controller: through a new MachineSet, the old one kept at 0 for a rollback.
+    const sets = await mgmt.list("/apis/cluster.x-k8s.io/v1beta1/namespaces/default/machinesets");
+    const md0 = sets.filter((s) => (s.metadata.labels as Record<string, string>)["cluster.x-k8s.io/deployment-name"] === "prow-md-0");
+    expect(md0.map((s) => [(s.spec as { template: { spec: { version: string } } }).template.spec.version, (s.spec as { replicas: number }).replicas]).sort()).toEqual([["v1.30.6", 0], ["v1.31.4", 2]]);
     const nodes = await work.list("/api/v1/nodes");
     expect(nodes.map((n) => (n.status as { nodeInfo: { kubeletVersion: string } }).nodeInfo.kubeletVersion)).toEqual(["v1.31.4", "v1.31.4", "v1.31.4", "v1.31.4"]);
     const stack = readFileSync(p.stackFile, "utf8");

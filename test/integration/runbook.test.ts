@@ -216,6 +216,23 @@ describe("runbooks against local API servers", () => {
     expect(await endState()).toEqual(reference);
   });
 
+  test("GIVEN a fresh Lease left by a killed run of the same team store WHEN the next run starts THEN it takes the Lease over at once (no wait for the expiry)", async () => {
+    reset(cps);
+    const store = new FileStore(tmp("store"));
+    // What kill -9 after the run's last journal record leaves: the run's journal, and its Lease renewed a moment ago.
+    await store.write("runs/rb/20261201T000000Z-dead01.jsonl", `${JSON.stringify({ type: "end", outcome: "succeeded" })}\n`);
+    const now = new Date().toISOString().replace(/Z$/, "000Z");
+    await c.management.write("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases", {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: leaseName("rb"), namespace: "default" },
+      spec: { holderIdentity: "sample run 20261201T000000Z-dead01 of someone@laptop", leaseDurationSeconds: 60, acquireTime: now, renewTime: now },
+    });
+    await runRunbook(testContext(), store, sampleRunbook(c), { options: { version: "v1" } });
+    expect((await snapshot(c)).leases).toEqual([]);
+    expect(await endState()).toEqual(reference);
+  });
+
   test("GIVEN a wait on a condition THEN it resolves within a second of the condition holding, and a timeout names what it waited for", async () => {
     reset(cps);
     let createdAt = 0;

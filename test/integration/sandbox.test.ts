@@ -1,5 +1,6 @@
 /**
- * The sandbox as a maintainer uses it: `sandbox up` in a project folder, a bastion swap
+ * The sandbox as a maintainer uses it: `sandbox up` in a project folder, a bastion swap, a
+ * Kubernetes upgrade (the node image uploaded to the local cloud first) and a node recovery
  * rehearsed in it through `sandbox run`, and `sandbox down` leaving the machine as it was.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -41,7 +42,7 @@ describe("the sandbox", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("GIVEN sandbox up THEN the sandbox stack runs on it, a bastion swap is rehearsed end to end, and sandbox down leaves the machine as it was", async () => {
+  test("GIVEN sandbox up THEN the sandbox stack runs on it, a bastion swap, an upgrade and a node recovery are rehearsed end to end, and sandbox down leaves the machine as it was", async () => {
     const before = machine();
     const up = await run(["sandbox", "up", "--crds", join(SHARED, "crds")]);
     expect({ code: up.code, stderr: up.code === 0 ? "" : up.stderr }).toEqual({ code: 0, stderr: "" });
@@ -57,6 +58,30 @@ describe("the sandbox", () => {
     expect({ code: swap.code, stderr: swap.code === 0 ? "" : swap.stderr }).toEqual({ code: 0, stderr: "" });
     const after = JSON.parse((await run(["sandbox", "run", "--", "--json", "status"])).stdout);
     expect(after.bastion.floatingIP).toMatch(/^198\.51\.100\.(3[1-9])$/);
+
+    // An upgrade rehearsed as a maintainer would: the node image is missing until it is uploaded to the local cloud.
+    expect(after.machines.map((m: { version: string; phase: string }) => [m.version, m.phase])).toEqual(Array(4).fill(["v1.30.6", "Running"]));
+    const missing = await run(["sandbox", "run", "--", "--yes", "upgrade-k8s", "--to", "v1.31.4"]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/node image ubuntu-2204-kube-v1.31.4 does not exist/);
+    expect((await run(["sandbox", "openstack", "--", "image", "create", "--disk-format", "qcow2", "ubuntu-2204-kube-v1.31.4"])).code).toBe(0);
+    expect((await run(["sandbox", "openstack", "--", "image", "list"])).stdout).toMatch(/^ubuntu-2204-kube-v1.31.4$/m);
+    const upgrade = await run(["sandbox", "run", "--", "--yes", "upgrade-k8s", "--to", "v1.31.4"]);
+    expect({ code: upgrade.code, stderr: upgrade.code === 0 ? "" : upgrade.stderr }).toEqual({ code: 0, stderr: "" });
+    const upgraded = JSON.parse((await run(["sandbox", "run", "--", "--json", "status"])).stdout);
+    expect(upgraded.machines.map((m: { version: string; phase: string }) => [m.version, m.phase])).toEqual(Array(4).fill(["v1.31.4", "Running"]));
+    const worker = upgraded.machines.find((m: { name: string }) => m.name.startsWith("prow-md-0-")).name as string;
+    const recover = await run(["sandbox", "run", "--", "--yes", "node", "recover", worker]);
+    expect({ code: recover.code, stderr: recover.code === 0 ? "" : recover.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(recover.stderr).toMatch(/OpenStack server .*: ACTIVE/);
+    const recovered = JSON.parse((await run(["sandbox", "run", "--", "--json", "status"])).stdout);
+    expect(recovered.machines.map((m: { name: string }) => m.name)).not.toContain(worker);
+    expect(recovered.machines).toHaveLength(4);
+    // The templates outside the rollback window go from the cluster (the later layers' components depend on them in the state).
+    const cleanup = await run(["sandbox", "run", "--", "--yes", "upgrade-k8s", "cleanup"]);
+    expect({ code: cleanup.code, stderr: cleanup.code === 0 ? "" : cleanup.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(cleanup.stderr).toMatch(/deleting .*openstackmachinetemplate:default:prow-worker-v1-29-4-new/);
+    expect((await run(["sandbox", "openstack", "--", "image", "list"])).stdout.split("\n").filter(Boolean).sort()).toEqual(["Ubuntu-22.04-jammy", "ubuntu-2204-kube-v1.30.6", "ubuntu-2204-kube-v1.31.4"]);
 
     const down = await run(["sandbox", "down"]);
     expect(down.code).toBe(0);

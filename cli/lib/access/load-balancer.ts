@@ -37,13 +37,14 @@ export async function readOsc(kube: Kube, c: StackConfig): Promise<KubeObject | 
 
 /** Applies these layers with the team's temporary sources as they are listed now. */
 /** An engine operation on some layers, with the team's temporary load-balancer sources declared. */
-export async function operateLayers(ctx: Context, opened: OpenedStack, op: Operation, layers: LayerName[], signal?: AbortSignal): Promise<ChangeSummary> {
+/** `components`: layers whose component is targeted too (see targetUrns: needed when the up deletes something they depend on). */
+export async function operateLayers(ctx: Context, opened: OpenedStack, op: Operation, layers: LayerName[], signal?: AbortSignal, components?: LayerName[]): Promise<ChangeSummary> {
   declareTemporary(await listTemporary(await teamStoreFor(opened.backend), opened.stackName));
-  return runOperation(opened, op, { reporter: ctx.reporter, target: layers, signal });
+  return runOperation(opened, op, { reporter: ctx.reporter, target: layers, targetComponents: components, signal });
 }
 
-export async function applyLayers(ctx: Context, opened: OpenedStack, layers: LayerName[], signal?: AbortSignal): Promise<void> {
-  await operateLayers(ctx, opened, "up", layers, signal);
+export async function applyLayers(ctx: Context, opened: OpenedStack, layers: LayerName[], signal?: AbortSignal, components?: LayerName[]): Promise<void> {
+  await operateLayers(ctx, opened, "up", layers, signal, components);
 }
 
 export const applyClusterLayer = (ctx: Context, opened: OpenedStack, signal?: AbortSignal) => applyLayers(ctx, opened, ["cluster"], signal);

@@ -41,6 +41,8 @@ export interface OperationOptions {
   reporter: Reporter;
   /** Only these layers (and the providers they use). */
   target?: LayerName[];
+  /** With target: layers whose component is also targeted (see targetUrns). */
+  targetComponents?: LayerName[];
   /** Aborts the operation as Ctrl-C would; the CLI wires SIGINT to it. */
   signal?: AbortSignal;
 }
@@ -55,18 +57,29 @@ export function parseUrn(urn: string): Omit<ResourceChange, "op" | "urn"> {
   return { layer, type: types[types.length - 1], name: rest.join("::") };
 }
 
-/** The URN globs that select one layer: its component, everything under it, and the providers its resources use. */
-export function targetUrns(stack: string, layers: LayerName[]): string[] {
+/**
+ * The URN globs that select layers: each one's component, everything under it, and the
+ * providers its resources use; plus, for `components`, only those layers' component resources.
+ * A later layer's component depends on an earlier layer's resources in the state: left
+ * untargeted, its stale dependencies keep Pulumi from deleting a resource removed from the
+ * targeted layer (the targeted up then skips the delete without a word). A component not yet
+ * in the state must not be named: its new dependencies would have to be targeted too.
+ */
+export function targetUrns(stack: string, layers: LayerName[], components: LayerName[] = []): string[] {
   const prefix = `urn:pulumi:${stack}::${PROJECT}::`;
-  return layers.flatMap((l) => {
-    const spec = LAYER_SPECS[l];
-    const providers = spec.cluster
-      ? [`${prefix}pulumi:providers:kubernetes::${spec.cluster}-cluster`]
-      : l === "github"
-        ? [`${prefix}pulumi:providers:github::**`]
-        : [`${prefix}pulumi:providers:openstack::**`, `${prefix}pulumi:providers:command::**`];
-    return [`${prefix}${spec.type}::${l}`, `${prefix}${spec.type}$**`, ...providers];
-  });
+  const dependents = components.filter((l) => !layers.includes(l)).map((l) => `${prefix}${LAYER_SPECS[l].type}::${l}*`);
+  return [
+    ...layers.flatMap((l) => {
+      const spec = LAYER_SPECS[l];
+      const providers = spec.cluster
+        ? [`${prefix}pulumi:providers:kubernetes::${spec.cluster}-cluster`]
+        : l === "github"
+          ? [`${prefix}pulumi:providers:github::**`]
+          : [`${prefix}pulumi:providers:openstack::**`, `${prefix}pulumi:providers:command::**`];
+      return [`${prefix}${spec.type}::${l}`, `${prefix}${spec.type}$**`, ...providers];
+    }),
+    ...dependents,
+  ];
 }
 
 const VERB: Record<string, string> = { create: "creating", update: "updating", delete: "deleting", replace: "replacing", "create-replacement": "creating replacement", "delete-replaced": "deleting replaced", refresh: "refreshing", import: "importing" };
@@ -107,7 +120,7 @@ export async function runOperation(opened: OpenedStack, operation: Operation, o:
       summary.diagnostics.push({ severity: diag.severity, message, ...(diag.urn ? { urn: diag.urn } : {}) });
     }
   };
-  const common = { onEvent, color: "never" as const, signal: o.signal, ...(o.target ? { target: targetUrns(opened.stackName, o.target) } : {}) };
+  const common = { onEvent, color: "never" as const, signal: o.signal, ...(o.target ? { target: targetUrns(opened.stackName, o.target, o.targetComponents) } : {}) };
   try {
     if (operation === "preview") await opened.stack.preview({ ...common, diff: false });
     else if (operation === "up") await opened.stack.up(common);

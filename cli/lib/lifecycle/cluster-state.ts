@@ -13,18 +13,25 @@ export const NODES = "/api/v1/nodes";
 export const CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name";
 export const CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane-name";
 export const DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name";
-/** The infrastructure template a Machine was created from (CAPI writes it on the cloned OpenStackMachine; copied onto the Machine here). */
+/** The template an object was cloned from: CAPI writes it on the OpenStackMachine it clones for a Machine (not on the Machine). */
 export const CLONED_FROM = "cluster.x-k8s.io/cloned-from-name";
+export const openstackMachinesPath = (ns: string) => capiPath(ns, "openstackmachines", "infrastructure.cluster.x-k8s.io");
 export const labelsOf = (o: KubeObject) => (o.metadata.labels ?? {}) as Record<string, string>;
 export const annotationsOf = (o: KubeObject) => (o.metadata.annotations ?? {}) as Record<string, string>;
-/** The template a Machine was created from. */
-export const templateOf = (m: KubeObject): string | undefined => annotationsOf(m)[CLONED_FROM];
+/** The OpenStackMachineTemplate a Machine was created from: the annotation of its OpenStackMachine. */
+export function templateOf(s: Pick<ClusterState, "infraMachines">, m: KubeObject): string | undefined {
+  const ref = (m.spec as { infrastructureRef?: { name?: string } } | undefined)?.infrastructureRef?.name;
+  const infra = s.infraMachines.find((o) => o.metadata.name === ref);
+  return infra ? annotationsOf(infra)[CLONED_FROM] : undefined;
+}
 
 export interface ClusterState {
   cluster?: KubeObject;
   kcp?: KubeObject;
   mds: KubeObject[];
   machines: KubeObject[];
+  /** The Machines' OpenStackMachines (where the template each was cloned from is recorded). */
+  infraMachines: KubeObject[];
   nodes: KubeObject[];
 }
 
@@ -38,11 +45,12 @@ export interface Placement {
 
 export async function readClusterState(management: Kube, workload: Kube | undefined, c: StackConfig): Promise<ClusterState> {
   const ns = c.cluster.namespace;
-  const [clusters, kcps, mds, machines, nodes] = await Promise.all([
+  const [clusters, kcps, mds, machines, infraMachines, nodes] = await Promise.all([
     management.list(capiPath(ns, "clusters")),
     management.list(kcpPath(ns)),
     management.list(capiPath(ns, "machinedeployments")),
     management.list(machinesPath(ns)),
+    management.list(openstackMachinesPath(ns)),
     workload ? workload.list(NODES) : Promise.resolve([]),
   ]);
   return {
@@ -50,6 +58,7 @@ export async function readClusterState(management: Kube, workload: Kube | undefi
     kcp: kcps.find((o) => o.metadata.name === `${c.cluster.name}-control-plane`),
     mds: mds.filter((o) => (o.spec as { clusterName?: string }).clusterName === c.cluster.name),
     machines: machines.filter((m) => labelsOf(m)[CLUSTER_NAME_LABEL] === c.cluster.name),
+    infraMachines,
     nodes,
   };
 }
@@ -107,8 +116,8 @@ export function rollout(s: ClusterState, target: Placement): Rollout {
       ? "being deleted"
       : (m.spec as { version?: string }).version !== target.version
         ? `at ${(m.spec as { version?: string }).version}`
-        : wantTemplate && templateOf(m) && templateOf(m) !== wantTemplate
-          ? `on template ${templateOf(m)}`
+        : wantTemplate && templateOf(s, m) !== wantTemplate
+          ? `on template ${templateOf(s, m) ?? "unknown"}`
           : phase(m) !== "Running"
             ? phase(m)
             : !nodeReady(node)

@@ -25,8 +25,8 @@ export interface ClusterRunContext extends RunContext {
   stackFile(): StackFile;
   management(): Promise<Kube>;
   workload(): Promise<Kube>;
-  /** `prow-ops up --target <layers>`, with the team's temporary load-balancer sources. */
-  up(layers: LayerName[]): Promise<void>;
+  /** `prow-ops up --target <layers>`, with the team's temporary load-balancer sources; `components`: see targetUrns. */
+  up(layers: LayerName[], o?: { components?: LayerName[] }): Promise<void>;
   /** preview / refresh / up of some layers, with the summary. */
   operate(op: Operation, layers: LayerName[]): Promise<ChangeSummary>;
   /** (Re)opens the path for these layers' clusters (a bootstrap: once the workload cluster exists). */
@@ -52,7 +52,7 @@ export async function clusterRunContext(cli: Context, base: RunContext, o: { lay
     stackFile: () => StackFile.load(cli.stackFile),
     management: () => clusterKube(cli, "management", opened),
     workload: () => clusterKube(cli, "workload", opened),
-    up: (layers) => applyLayers(cli, opened, layers, base.signal),
+    up: (layers, u) => applyLayers(cli, opened, layers, base.signal, u?.components),
     operate: (op, layers) => operateLayers(cli, opened, op, layers, base.signal),
     openPath: async (layers) => {
       await close();

@@ -3,7 +3,8 @@
  * coordination.k8s.io/v1 Lease (`kubectl get lease -n default`) naming the run that holds it,
  * renewed while the run lives. Taking it is a create; taking over an expired one (its holder
  * crashed and stopped renewing) is a replace guarded by the resourceVersion read, so two
- * maintainers racing for it cannot both win.
+ * maintainers racing for it cannot both win. A holder the caller proves dead (a run of the same
+ * team, whose lock the caller now holds) is taken over at once instead of after the expiry.
  */
 import { RefusedError } from "../../../stacks/core/errors";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
@@ -16,6 +17,8 @@ export interface LeaseOptions {
   /** How long a holder that stopped renewing keeps the lease. */
   durationSeconds?: number;
   now?: () => Date;
+  /** Whether the holder named by this identity cannot be running any more. */
+  deadHolder?: (holderIdentity: string) => Promise<boolean>;
 }
 
 interface LeaseSpec {
@@ -38,7 +41,7 @@ function expired(spec: LeaseSpec, now: Date): boolean {
  * it every third of its duration, and returns its release. Refused (exit 3) while another
  * run holds it.
  */
-export async function acquireLease(kube: Kube, stack: string, holder: string, o: LeaseOptions = {}): Promise<() => Promise<void>> {
+export async function acquireLease(kube: Kube, stack: string, holder: string, o: LeaseOptions = {}): Promise<{ release: () => Promise<void>; tookOverFrom?: string }> {
   const now = o.now ?? (() => new Date());
   const durationSeconds = o.durationSeconds ?? 60;
   const name = leaseName(stack);
@@ -50,12 +53,15 @@ export async function acquireLease(kube: Kube, stack: string, holder: string, o:
     spec: s as Record<string, unknown>,
   });
 
+  let tookOverFrom: string | undefined;
   let current = await kube.write("POST", LEASES, body());
   if (!current) {
     const existing = await kube.get(`${LEASES}/${name}`);
     const held = (existing?.spec ?? {}) as LeaseSpec;
     // The same run resumed (its holder names the run id; the team lock already found its process gone) takes it back.
-    if (existing && !expired(held, now()) && held.holderIdentity !== holder) {
+    const dead = existing && held.holderIdentity && held.holderIdentity !== holder && o.deadHolder ? await o.deadHolder(held.holderIdentity) : false;
+    if (dead) tookOverFrom = held.holderIdentity;
+    if (existing && !expired(held, now()) && held.holderIdentity !== holder && !dead) {
       throw new RefusedError(
         `stack ${stack} is locked in the management cluster by ${held.holderIdentity ?? "?"} (Lease ${LEASE_NAMESPACE}/${name}, renewed ${held.renewTime ?? "?"}). Wait for that run to end; if it crashed, the lease expires ${held.leaseDurationSeconds ?? "?"} s after its last renewal.`,
       );
@@ -76,10 +82,11 @@ export async function acquireLease(kube: Kube, stack: string, holder: string, o:
     (durationSeconds * 1000) / 3,
   );
   timer.unref();
-  return async () => {
+  const release = async () => {
     clearInterval(timer);
     await renewing;
     const latest = await kube.get(`${LEASES}/${name}`);
     if ((latest?.spec as LeaseSpec | undefined)?.holderIdentity === holder) await kube.remove(`${LEASES}/${name}`);
   };
+  return { release, tookOverFrom };
 }

@@ -93,7 +93,16 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
       if (signal.aborted) throw new RefusedError(`interrupted before step ${step.id}`);
       if (!o.dryRun && !releaseLease && rb.managementCluster) {
         const kube = await rb.managementCluster(rc as C);
-        if (kube) releaseLease = await acquireLease(kube, stack, `${rb.name} run ${runId} of ${whoami().user}@${whoami().host}`);
+        if (kube) {
+          // A run of this team's store cannot be running: this run holds the team's lock.
+          const deadHolder = async (identity: string) => {
+            const id = /\brun (\S+) of /.exec(identity)?.[1];
+            return id !== undefined && id !== runId && (await store.read(Journal.key(stack, id))) !== undefined;
+          };
+          const lease = await acquireLease(kube, stack, `${rb.name} run ${runId} of ${whoami().user}@${whoami().host}`, { deadHolder });
+          releaseLease = lease.release;
+          if (lease.tookOverFrom) ctx.reporter.warn(`took over the management cluster's Lease from ${lease.tookOverFrom}: that run is this team's and is not running`);
+        }
       }
       const t0 = Date.now();
       const record = async (status: "done" | "skipped" | "failed" | "would-run" | "interrupted", extra: { outputs?: Record<string, unknown>; message?: string } = {}) => {

@@ -10,11 +10,17 @@
  * Machine's nodeDrainTimeout / nodeVolumeDetachTimeout have passed, as the Machine
  * controller does. It also writes the Cluster's status and the `<cluster>-kubeconfig` Secret
  * that `clusterctl get kubeconfig` reads. Without the Cluster, or while it is paused, it does nothing.
+ *
+ * With `capiControllers`, Cluster API's own core controllers run (capi-manager.ts): they own the
+ * Cluster, MachineDeployments, MachineSets and Machines (the roll, drain, Node deletion), and
+ * the simulator plays only the providers around them: the KubeadmControlPlane (its Machines and
+ * status), the kubeadm bootstrap provider (KubeadmConfigs ready), CAPO (OpenStackCluster ready;
+ * each OpenStackMachine gets a server: a providerID and a Node that joins) and the kubelets.
  */
 import { randomUUID } from "node:crypto";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
 import { AUTOSCALER_MIN } from "../../../stacks/cluster/objects";
-import { annotationsOf, CLONED_FROM, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, NODES, nodeReady as ready, templateOf } from "../lifecycle/cluster-state";
+import { annotationsOf, CLONED_FROM, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, NODES, nodeReady as ready, openstackMachinesPath, templateOf } from "../lifecycle/cluster-state";
 import { durationMs } from "../lifecycle/duration";
 
 export interface CapiSimulatorOptions {
@@ -30,6 +36,8 @@ export interface CapiSimulatorOptions {
   drainMs?: number;
   /** Reconcile period. */
   periodMs?: number;
+  /** Cluster API's core controllers run (startCapiManager): play only the providers and kubelets. */
+  capiControllers?: boolean;
 }
 
 export interface CapiSimulator {
@@ -39,6 +47,8 @@ export interface CapiSimulator {
 }
 
 const CAPI = "/apis/cluster.x-k8s.io/v1beta1";
+const INFRA = "infrastructure.cluster.x-k8s.io/v1beta1";
+const BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta1";
 const FINALIZER = "machine.cluster.x-k8s.io";
 const MANAGER = "capi-simulator";
 
@@ -78,7 +88,12 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
     kcps: `/apis/controlplane.cluster.x-k8s.io/v1beta1/namespaces/${ns}/kubeadmcontrolplanes`,
     nodes: NODES,
     secrets: `/api/v1/namespaces/${ns}/secrets`,
+    osms: openstackMachinesPath(ns),
+    osmts: `/apis/${INFRA}/namespaces/${ns}/openstackmachinetemplates`,
+    oscs: `/apis/${INFRA}/namespaces/${ns}/openstackclusters`,
+    kubeadmConfigs: `/apis/${BOOTSTRAP}/namespaces/${ns}/kubeadmconfigs`,
   };
+  const real = o.capiControllers === true;
   const provisionMs = o.provisionMs ?? 2000;
   const drainMs = o.drainMs ?? 1000;
   /** When each Machine's deletion was first seen, and when it was created (provisioning). */
@@ -103,20 +118,41 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
         finalizers: [FINALIZER],
         // The MachineDeployment's template labels go to its Machines (and node-role ones on to the Node).
         labels: { ...templateLabels(owner), [CLUSTER_NAME_LABEL]: o.cluster, [owner.label]: owner.name, ...(owner.kind === "KubeadmControlPlane" ? { "cluster.x-k8s.io/control-plane": "" } : {}) },
-        annotations: { [CLONED_FROM]: owner.template },
         ownerReferences: [{ apiVersion: owner.obj.apiVersion as string, kind: owner.kind, name: owner.name, uid: owner.obj.metadata.uid as string, controller: true }],
       },
       spec: {
         clusterName: o.cluster,
         version: owner.version,
-        bootstrap: { dataSecretName: name },
-        infrastructureRef: { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "OpenStackMachine", name, namespace: ns },
+        // KCP gives each Machine a KubeadmConfig (made ready by the bootstrap provider) when real controllers read it.
+        bootstrap: real ? { configRef: { apiVersion: BOOTSTRAP, kind: "KubeadmConfig", name, namespace: ns } } : { dataSecretName: name },
+        infrastructureRef: { apiVersion: INFRA, kind: "OpenStackMachine", name, namespace: ns },
       },
+    });
+    if (real) await o.management.write("POST", paths.kubeadmConfigs, { apiVersion: BOOTSTRAP, kind: "KubeadmConfig", metadata: { name, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } }, spec: {} });
+    await cloneInfraMachine(owner, name);
+  };
+
+  /** The OpenStackMachine cloned from the owner's template, as CAPI's external.CreateFromTemplate writes it. */
+  const cloneInfraMachine = async (owner: Owner, name: string) => {
+    const template = await o.management.get(`${paths.osmts}/${owner.template}`);
+    const machine = await o.management.get(`${paths.machines}/${name}`);
+    if (!template || !machine) return;
+    await o.management.write("POST", paths.osms, {
+      apiVersion: INFRA,
+      kind: "OpenStackMachine",
+      metadata: {
+        name,
+        namespace: ns,
+        labels: { [CLUSTER_NAME_LABEL]: o.cluster },
+        annotations: { [CLONED_FROM]: owner.template, "cluster.x-k8s.io/cloned-from-groupkind": "OpenStackMachineTemplate.infrastructure.cluster.x-k8s.io" },
+        ownerReferences: [{ apiVersion: machine.apiVersion as string, kind: "Machine", name, uid: machine.metadata.uid as string }],
+      },
+      spec: (template.spec as { template: { spec: Record<string, unknown> } }).template.spec,
     });
   };
 
-  /** A Machine's infrastructure is up: its Node joins (kubelet registers and reports Ready) and the Machine runs. */
-  const provision = async (m: KubeObject) => {
+  /** The server of Machine `m` is up: its kubelet registers the Node and reports Ready. Returns the Node's providerID. */
+  const joinNode = async (m: KubeObject): Promise<string> => {
     const name = node(m);
     const version = (m.spec as { version: string }).version;
     const providerID = `openstack:///${randomUUID()}`;
@@ -127,6 +163,14 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
     if (!existing) await o.workload.write("POST", paths.nodes, { apiVersion: "v1", kind: "Node", metadata: { name, labels }, spec: { providerID } });
     const id = ((await o.workload.get(`${paths.nodes}/${name}`))?.spec as { providerID?: string } | undefined)?.providerID ?? providerID;
     await o.workload.apply(`${paths.nodes}/${name}/status`, { apiVersion: "v1", kind: "Node", metadata: { name }, status: { nodeInfo: nodeInfo(version), conditions: [{ ...conditionTrue("Ready"), reason: "KubeletReady", lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] } }, MANAGER);
+    return id;
+  };
+
+  /** A Machine's infrastructure is up: its Node joins and the Machine runs (what the Machine controller would write). */
+  const provision = async (m: KubeObject) => {
+    const name = node(m);
+    const version = (m.spec as { version: string }).version;
+    const id = await joinNode(m);
     await o.management.apply(
       `${paths.machines}/${name}/status`,
       {
@@ -154,6 +198,7 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
       if (drain === undefined || detach === undefined || Date.now() - since < drain + detach) return;
     } else if (Date.now() - since < drainMs) return;
     if (n) await o.workload.remove(`${paths.nodes}/${name}`);
+    await o.management.remove(`${paths.osms}/${name}`);
     const current = await o.management.get(`${paths.machines}/${name}`);
     if (!current) return;
     await o.management.write("PUT", `${paths.machines}/${name}`, { ...current, metadata: { ...current.metadata, finalizers: ((current.metadata.finalizers as string[] | undefined) ?? []).filter((f) => f !== FINALIZER) } });
@@ -164,26 +209,24 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
     // CAPI's controllers leave a paused Cluster alone (clusterctl move pauses it on both sides).
     const cluster = await o.management.get(`${paths.clusters}/${o.cluster}`);
     if (!cluster || (cluster.spec as { paused?: boolean } | undefined)?.paused) return;
-    const [kcps, mds, machines] = await Promise.all([o.management.list(paths.kcps), o.management.list(paths.mds), o.management.list(paths.machines)]);
-    await ownLikeCapi(cluster, kcps, mds);
+    const [kcps, allMds, machines, osms] = await Promise.all([o.management.list(paths.kcps), o.management.list(paths.mds), o.management.list(paths.machines), o.management.list(paths.osms)]);
+    // With Cluster API's controllers running, MachineDeployments are theirs.
+    const mds = real ? [] : allMds;
+    await ownLikeCapi(cluster, kcps, allMds);
     const mine = machines.filter((m) => labelsOf(m)[CLUSTER_NAME_LABEL] === o.cluster);
-    for (const m of mine) {
-      if (m.metadata.deletionTimestamp) await finishDeletion(m);
-      else if ((m.status as { phase?: string } | undefined)?.phase !== "Running" && Date.now() - (createdAt.get(node(m)) ?? 0) >= provisionMs) await provision(m);
-    }
-    for (const md of mds) {
-      // CAPI's defaulting webhook: a MachineDeployment without replicas starts at the autoscaler's minimum (else 1).
-      if ((md.spec as { replicas?: number }).replicas === undefined) {
-        const min = Number(annotationsOf(md)[AUTOSCALER_MIN] ?? 1);
-        await o.management.apply(`${paths.mds}/${md.metadata.name}`, { apiVersion: md.apiVersion as string, kind: "MachineDeployment", metadata: { name: md.metadata.name, namespace: ns }, spec: { replicas: min } }, "capi-defaulting-webhook");
-        (md.spec as { replicas?: number }).replicas = min;
+    if (real) await playProviders(mine, osms);
+    else {
+      for (const m of mine) {
+        if (m.metadata.deletionTimestamp) await finishDeletion(m);
+        else if ((m.status as { phase?: string } | undefined)?.phase !== "Running" && Date.now() - (createdAt.get(node(m)) ?? 0) >= provisionMs) await provision(m);
       }
+      await defaultReplicas(mds);
     }
     const nodes = new Map((await o.workload.list(paths.nodes)).map((n) => [n.metadata.name, n]));
     for (const owner of ownersOf(kcps, mds)) {
       const own = mine.filter((m) => labelsOf(m)[owner.label] === owner.name);
       const live = own.filter((m) => !m.metadata.deletionTimestamp);
-      const current = (m: KubeObject) => (m.spec as { version: string }).version === owner.version && templateOf(m) === owner.template;
+      const current = (m: KubeObject) => (m.spec as { version: string }).version === owner.version && templateOf({ infraMachines: osms }, m) === owner.template;
       const isReady = (m: KubeObject) => (m.status as { phase?: string } | undefined)?.phase === "Running" && ready(nodes.get(node(m)));
       const upToDate = live.filter(current);
       const outdated = live.filter((m) => !current(m));
@@ -198,6 +241,30 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
       }
       await writeOwnerStatus(owner, live, upToDate.filter(isReady).length, live.filter(isReady).length, live);
     }
+    if (!real) await writeClusterStatus(mine);
+    if (o.workloadKubeconfig && !(await o.management.get(`${paths.secrets}/${o.cluster}-kubeconfig`))) {
+      await o.management.write("POST", paths.secrets, {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: `${o.cluster}-kubeconfig`, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } },
+        type: "cluster.x-k8s.io/secret",
+        data: { value: Buffer.from(o.workloadKubeconfig).toString("base64") },
+      });
+    }
+  };
+
+  /** CAPI's defaulting webhook: a MachineDeployment without replicas starts at the autoscaler's minimum (else 1). */
+  const defaultReplicas = async (mds: KubeObject[]) => {
+    for (const md of mds) {
+      if ((md.spec as { replicas?: number }).replicas !== undefined) continue;
+      const min = Number(annotationsOf(md)[AUTOSCALER_MIN] ?? 1);
+      await o.management.apply(`${paths.mds}/${md.metadata.name}`, { apiVersion: md.apiVersion as string, kind: "MachineDeployment", metadata: { name: md.metadata.name, namespace: ns }, spec: { replicas: min } }, "capi-defaulting-webhook");
+      (md.spec as { replicas?: number }).replicas = min;
+    }
+  };
+
+  /** What the Cluster controller reports once its infrastructure and control plane are ready. */
+  const writeClusterStatus = async (mine: KubeObject[]) => {
     const allReady = mine.length > 0 && mine.every((m) => !m.metadata.deletionTimestamp && (m.status as { phase?: string } | undefined)?.phase === "Running");
     await o.management.apply(
       `${paths.clusters}/${o.cluster}/status`,
@@ -209,14 +276,35 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
       },
       MANAGER,
     );
-    if (o.workloadKubeconfig && !(await o.management.get(`${paths.secrets}/${o.cluster}-kubeconfig`))) {
-      await o.management.write("POST", paths.secrets, {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: `${o.cluster}-kubeconfig`, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } },
-        type: "cluster.x-k8s.io/secret",
-        data: { value: Buffer.from(o.workloadKubeconfig).toString("base64") },
-      });
+  };
+
+  /**
+   * The providers around Cluster API's own controllers: CAPO reports the OpenStackCluster ready
+   * and gives every OpenStackMachine a server (providerID, addresses, a Node that joins); the
+   * kubeadm bootstrap provider marks every KubeadmConfig ready with its bootstrap data Secret.
+   */
+  const playProviders = async (mine: KubeObject[], osms: KubeObject[]) => {
+    const osc = await o.management.get(`${paths.oscs}/${o.cluster}`);
+    if (osc && !(osc.status as { ready?: boolean } | undefined)?.ready) {
+      await o.management.apply(`${paths.oscs}/${o.cluster}/status`, { apiVersion: INFRA, kind: "OpenStackCluster", metadata: { name: o.cluster, namespace: ns }, status: { ready: true } }, "capo-simulator");
+    }
+    for (const config of await o.management.list(paths.kubeadmConfigs)) {
+      if ((config.status as { ready?: boolean } | undefined)?.ready || labelsOf(config)[CLUSTER_NAME_LABEL] !== o.cluster) continue;
+      const name = config.metadata.name;
+      await o.management.write("POST", paths.secrets, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns, labels: { [CLUSTER_NAME_LABEL]: o.cluster } }, type: "cluster.x-k8s.io/secret", data: { value: Buffer.from("#cloud-config\n").toString("base64"), format: Buffer.from("cloud-config").toString("base64") } });
+      await o.management.apply(`${paths.kubeadmConfigs}/${name}/status`, { apiVersion: BOOTSTRAP, kind: "KubeadmConfig", metadata: { name, namespace: ns }, status: { ready: true, dataSecretName: name } }, "cabpk-simulator");
+    }
+    for (const osm of osms) {
+      const name = osm.metadata.name;
+      if (osm.metadata.deletionTimestamp || (osm.status as { ready?: boolean } | undefined)?.ready) continue;
+      // CAPO boots the server once the Machine has its bootstrap data (the Machine controller copies the Secret's name).
+      const m = mine.find((x) => (x.spec as { infrastructureRef?: { name?: string }; bootstrap?: { dataSecretName?: string } }).infrastructureRef?.name === name && (x.spec as { bootstrap?: { dataSecretName?: string } }).bootstrap?.dataSecretName);
+      if (!m || m.metadata.deletionTimestamp) continue;
+      if (!createdAt.has(name)) createdAt.set(name, Date.now());
+      if (Date.now() - (createdAt.get(name) as number) < provisionMs) continue;
+      const providerID = await joinNode(m);
+      await o.management.apply(`${paths.osms}/${name}`, { apiVersion: INFRA, kind: "OpenStackMachine", metadata: { name, namespace: ns }, spec: { providerID } }, "capo-simulator");
+      await o.management.apply(`${paths.osms}/${name}/status`, { apiVersion: INFRA, kind: "OpenStackMachine", metadata: { name, namespace: ns }, status: { ready: true, instanceState: "ACTIVE", addresses: [{ type: "InternalIP", address: "192.0.2.30" }] } }, "capo-simulator");
     }
   };
 

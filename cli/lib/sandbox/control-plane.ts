@@ -43,27 +43,43 @@ export interface Placement {
 
 const inNetns = (placement: Placement | undefined, argv: string[]) => (placement ? ["ip", "netns", "exec", placement.netns, ...argv] : argv);
 
-/** A CA and a serving certificate for the placement's address and SANs (openssl). */
-function servingCertificate(dir: string, p: Placement): { ca: string; cert: string; key: string } {
+/** A CA and a serving certificate (`<name>.crt`, `<name>.key`) valid for the given IP addresses (openssl). */
+export function servingCertificate(dir: string, name: string, ips: string[]): { ca: string; cert: string; key: string } {
   const f = (n: string) => join(dir, n);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   const openssl = (args: string[]) => {
     const res = spawnSync("openssl", args, { encoding: "utf8" });
     if (res.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${res.stderr}`);
   };
-  openssl(["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", "2", "-subj", "/CN=local-cloud-ca"]);
-  openssl(["req", ...ec, "-keyout", f("apiserver.key"), "-out", f("apiserver.csr"), "-subj", "/CN=kube-apiserver"]);
-  writeFileSync(f("san.ext"), `subjectAltName=${[p.address, ...p.sans].map((a) => `IP:${a}`).join(",")},DNS:kubernetes\n`);
-  openssl(["x509", "-req", "-in", f("apiserver.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("apiserver.crt"), "-days", "2", "-extfile", f("san.ext")]);
-  return { ca: f("ca.crt"), cert: f("apiserver.crt"), key: f("apiserver.key") };
+  openssl(["req", "-x509", ...ec, "-keyout", f(`${name}-ca.key`), "-out", f(`${name}-ca.crt`), "-days", "2", "-subj", `/CN=${name}-ca`]);
+  openssl(["req", ...ec, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`), "-subj", `/CN=${name}`]);
+  writeFileSync(f(`${name}-san.ext`), `subjectAltName=${ips.map((a) => `IP:${a}`).join(",")},DNS:kubernetes\n`);
+  openssl(["x509", "-req", "-in", f(`${name}.csr`), "-CA", f(`${name}-ca.crt`), "-CAkey", f(`${name}-ca.key`), "-CAcreateserial", "-out", f(`${name}.crt`), "-days", "2", "-extfile", f(`${name}-san.ext`)]);
+  return { ca: f(`${name}-ca.crt`), cert: f(`${name}.crt`), key: f(`${name}.key`) };
 }
 
-function launch(argv: string[], logFile: string): ChildProcess {
+export function launch(argv: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
   const log = createWriteStream(logFile);
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopProcess(p: ChildProcess, graceMs: number): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  p.kill("SIGTERM");
+  await new Promise((r) => {
+    const t = setTimeout(() => {
+      p.kill("SIGKILL");
+      r(undefined);
+    }, graceMs);
+    p.once("exit", () => {
+      clearTimeout(t);
+      r(undefined);
+    });
+  });
 }
 
 const TOKEN = "prow-ops-test-admin-token";
@@ -78,21 +94,7 @@ export async function startControlPlane(name: string, placement?: Placement, o: 
   const address = placement?.address ?? "127.0.0.1";
   const procs: ChildProcess[] = [];
   const stop = async () => {
-    for (const p of procs.reverse()) {
-      if (p.exitCode === null) {
-        p.kill("SIGTERM");
-        await new Promise((r) => {
-          const t = setTimeout(() => {
-            p.kill("SIGKILL");
-            r(undefined);
-          }, 5000);
-          p.once("exit", () => {
-            clearTimeout(t);
-            r(undefined);
-          });
-        });
-      }
-    }
+    for (const p of procs.reverse()) await stopProcess(p, 5000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -117,7 +119,7 @@ export async function startControlPlane(name: string, placement?: Placement, o: 
     writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
     writeFileSync(join(dir, "tokens.csv"), `${TOKEN},admin,admin,system:masters\n`);
     mkdirSync(join(dir, "certs"));
-    const tls = placement ? servingCertificate(dir, placement) : undefined;
+    const tls = placement ? servingCertificate(dir, "apiserver", [placement.address, ...placement.sans]) : undefined;
     procs.push(
       launch(
         inNetns(placement, [

@@ -2,9 +2,11 @@
  * `prow-ops sandbox up | status | run | down`: the local cloud for a person. A supervisor
  * process (detached, `sandbox serve`) holds the hosts, the two control planes — a management
  * cluster on the operator host (like a kind cluster on a laptop) and the workload cluster
- * behind the API load balancer — and the CAPO simulator; `up` then derives a `sandbox` stack
- * from the production one and applies its Kubernetes layers, the workload's through the
- * bastion. `run` runs prow-ops on the operator host against it; `down` leaves nothing behind.
+ * behind the API load balancer — the CAPO simulator (bastion, load balancer) and the CAPI
+ * simulator (Machines, Nodes, rolls); `up` then derives a `sandbox` stack from the production
+ * one and applies its Kubernetes layers, the workload's through the bastion. `run` runs
+ * prow-ops on the operator host against it, with the local cloud's `openstack` on its PATH;
+ * `down` leaves nothing behind.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -27,9 +29,12 @@ import type { Context } from "../context";
 import { DEFAULT_STATE_DIR, openProjectStack } from "../engine/workspace";
 import { StackFile } from "../stack-file";
 import { teamStoreFor } from "../team/store";
+import { startCapiSimulator } from "./capi-simulator";
 import { startCapoSimulator } from "./capo-simulator";
 import { type ControlPlane, startControlPlane } from "./control-plane";
 import { ADDRESSES, API_PORT, localCloudMissing, startLocalCloud } from "./local-cloud";
+import { crdsAsInstalled } from "./crds";
+import { installOpenstackCli, openstackCall } from "./openstack-cli";
 import { sandboxTool } from "./tools";
 import { processAlive } from "../process-alive";
 
@@ -55,6 +60,8 @@ const home = () => cacheDir("sandbox");
 const stateFile = () => join(home(), "state.json");
 const logFile = () => join(home(), "supervisor.log");
 const passphraseFile = () => join(home(), "passphrase");
+/** The local cloud's image catalog (what `openstack image show` finds). */
+const imageCatalog = () => join(home(), "images");
 
 
 function readState(): SandboxState | undefined {
@@ -76,9 +83,9 @@ function capiCrds(crdsDir: string): object[] {
   );
 }
 
-/** Applies the CRDs among `docs` and waits until they are served. */
+/** Applies the CRDs among `docs` (labelled as clusterctl installs them) and waits until they are served. */
 function installCrds(cp: ControlPlane, docs: object[]): void {
-  const crds = docs.filter((d) => (d as { kind?: string })?.kind === "CustomResourceDefinition");
+  const crds = crdsAsInstalled(docs);
   const path = join(cp.dir, "crds.yaml");
   writeFileSync(path, crds.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
   cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path]);
@@ -123,6 +130,11 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
     cloud.setAllowedSources(["0.0.0.0/0"]);
     const sim = await startCapoSimulator({ cloud, management: kube, namespace: o.namespace, name: o.cluster, floatingIPs: FLOATING_IPS, delayMs: 2000 });
     stops.push(() => sim.stop());
+    // The Cluster API side (Machines and their Nodes, rolls, drains), the workload API reached directly.
+    const workloadPort = await cloud.expose("cluster", ADDRESSES.apiServer, API_PORT);
+    const workloadKube = await connect({ inline: kubeconfigThroughTunnel(workload.kubeconfig, workloadPort) });
+    const capi = await startCapiSimulator({ management: kube, workload: workloadKube, namespace: o.namespace, cluster: o.cluster, workloadKubeconfig: readFileSync(workloadKubeconfig, "utf8") });
+    stops.push(() => capi.stop());
     report({
       ready: true,
       namespaces: Object.values(cloud.ns),
@@ -168,7 +180,7 @@ const backend = (ctx: Context) => `file://${join(ctx.projectDir, DEFAULT_STATE_D
 /** prow-ops itself on the sandbox's operator host, against the sandbox stack. */
 function runOnOperator(ctx: Context, s: SandboxState, args: string[], stdio: "inherit" | "pipe" = "inherit"): ChildProcess {
   const argv = ["ip", "netns", "exec", s.operatorNamespace, process.execPath, fromRoot("bin", "prow-ops.js"), "--stack", SANDBOX_STACK, "--backend", backend(ctx), ...args];
-  const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(), PROW_OPS_PROJECT_DIR: ctx.projectDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(), PROW_OPS_PROJECT_DIR: ctx.projectDir, PATH: `${join(home(), "bin")}:${process.env.PATH}` };
   delete env.PULUMI_CONFIG_PASSPHRASE;
   return spawn(argv[0], argv.slice(1), { stdio, cwd: ctx.projectDir, env });
 }
@@ -215,6 +227,9 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
 
   if (!existsSync(passphraseFile())) writeFileSync(passphraseFile(), randomBytes(24).toString("hex"), { mode: 0o600 });
   const stackFile = writeSandboxStack(ctx, o.from, s);
+  // The cloud's images: every image the stack names (node templates, bastion) exists.
+  const sandboxConfig = StackFile.load(stackFile).config();
+  installOpenstackCli(home(), imageCatalog(), [...sandboxConfig.cluster.machineTemplates.map((t) => t.image), sandboxConfig.cluster.bastion.image]);
   process.env.PULUMI_CONFIG_PASSPHRASE_FILE = passphraseFile();
   delete process.env.PULUMI_CONFIG_PASSPHRASE;
   const opened = await openProjectStack({ projectDir: ctx.projectDir, stack: SANDBOX_STACK, backend: backend(ctx) });
@@ -236,6 +251,8 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
       "Rehearse on it (prow-ops runs on the sandbox's operator host):",
       "  sudo prow-ops sandbox run -- status",
       "  sudo prow-ops sandbox run -- bastion swap --image ubuntu-2404-new",
+      "  sudo prow-ops sandbox openstack -- image create ubuntu-2204-kube-v1.31.4   (the node image an upgrade needs)",
+      "  sudo prow-ops sandbox run -- upgrade-k8s --to v1.31.4",
       "  sudo prow-ops sandbox run -- access       (then, in another shell: sudo prow-ops sandbox run -- ...)",
       "Tear it down (namespaces, processes, temporary folders, the sandbox stack): sudo prow-ops sandbox down",
     ].join("\n"),
@@ -313,4 +330,14 @@ export async function sandboxDown(ctx: Context): Promise<void> {
   if (!readdirSync(dirname(runtime)).length) rmSync(dirname(runtime), { recursive: true, force: true });
   rmSync(home(), { recursive: true, force: true });
   ctx.reporter.result({ down: true }, s ? "sandbox down: its hosts, processes, temporary folders and the sandbox stack are gone" : "no sandbox was up; leftovers (if any) removed");
+}
+
+/** `prow-ops sandbox openstack ...`: the local cloud's openstack CLI (also on the PATH of `sandbox run`). */
+export function sandboxOpenstack(args: string[]): number {
+  const s = readState();
+  if (!s?.ready || !processAlive(s.pid)) throw new RefusedError("no sandbox is up: prow-ops sandbox up starts one");
+  const res = openstackCall(args, { catalog: imageCatalog(), operatorNamespace: s.operatorNamespace, managementKubeconfig: s.kubeconfigs.management, namespace: s.cluster.namespace });
+  process.stdout.write(res.out);
+  process.stderr.write(res.err);
+  return res.code;
 }

@@ -36,7 +36,8 @@ kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]
 for (const crd of kubectl(["get", "crd", "-o", "name"]).trim().split("\n")) {
   const name = crd.replace("customresourcedefinition.apiextensions.k8s.io/", "");
   const provider = PROVIDERS.find((p) => p[4].test(name));
-  if (provider) kubectl(["label", "--overwrite", crd, "clusterctl.cluster.x-k8s.io=", `cluster.x-k8s.io/provider=${provider[2]}`]);
+  // The providers' components also label their CRDs with the contract they implement.
+  if (provider) kubectl(["label", "--overwrite", crd, "clusterctl.cluster.x-k8s.io=", `cluster.x-k8s.io/provider=${provider[2]}`, ...(provider[3] === "CoreProvider" ? [] : ["cluster.x-k8s.io/v1beta1=v1beta1"])]);
 }
 for (const [option, namespace, name, type] of PROVIDERS) {
   const [providerName, version] = flag(option).split(":");

@@ -12,6 +12,7 @@ import { openStack, setSecret, toConfigMap } from "../../../cli/lib/automation";
 import { MIRROR, SHARED, rawProdConfig } from "../../helpers/config";
 import { type ControlPlane, startControlPlane } from "../../../cli/lib/sandbox/control-plane";
 import { pulumiEnv, TOOLS } from "./tools";
+import { crdsAsInstalled } from "../../../cli/lib/sandbox/crds";
 
 export const CANARY = {
   githubToken: "CANARY-it-github-3c1d",
@@ -24,9 +25,9 @@ export const CANARY = {
   openstackApplicationCredentialSecret: "CANARY-it-appcred-secret-8c8c",
 };
 
-/** Applies every CRD document of the given files (server-side: some are very large). */
+/** Applies every CRD document of the given files (server-side: some are very large), labelled as clusterctl installs them. */
 export function installCrds(cp: ControlPlane, files: string[]): void {
-  const crds = files.flatMap((f) => (loadAll(readFileSync(f, "utf8")) as Array<{ kind?: string }>).filter((d) => d?.kind === "CustomResourceDefinition"));
+  const crds = crdsAsInstalled(files.flatMap((f) => loadAll(readFileSync(f, "utf8")) as object[]));
   const path = join(cp.dir, "crds.yaml");
   writeFileSync(path, crds.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
   cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path]);

@@ -13,6 +13,14 @@ describe("engine operations, pure parts", () => {
       "urn:pulumi:prow::prow-ops::metal3:prow:Prow$**",
       "urn:pulumi:prow::prow-ops::pulumi:providers:kubernetes::workload-cluster",
     ]);
+    // The layers depending on a targeted one: their components only (not their resources).
+    expect(targetUrns("prow", ["cluster"], ["cluster", "infra", "prow"])).toEqual([
+      "urn:pulumi:prow::prow-ops::metal3:prow:Cluster::cluster",
+      "urn:pulumi:prow::prow-ops::metal3:prow:Cluster$**",
+      "urn:pulumi:prow::prow-ops::pulumi:providers:kubernetes::management-cluster",
+      "urn:pulumi:prow::prow-ops::metal3:prow:Infra::infra*",
+      "urn:pulumi:prow::prow-ops::metal3:prow:Prow::prow*",
+    ]);
     expect(targetUrns("s", ["github"])).toContain("urn:pulumi:s::prow-ops::pulumi:providers:github::**");
   });
 

@@ -58,15 +58,19 @@ describe("upgrade plan", () => {
     expect(durationMs("abc")).toBeUndefined();
   });
 
-  test("GIVEN a Machine on the old version or not Ready THEN the roll is not done, and says which", () => {
+  test("GIVEN a Machine on the old version, template or not Ready THEN the roll is not done, and says which", () => {
     const target = { version: "v1.31.4", controlPlane: "cp-b", workers: "w-b", infraNodes: "w-b" };
-    const machine = (name: string, version: string, template: string, ready: boolean) => ({
-      metadata: { name, labels: { "cluster.x-k8s.io/control-plane-name": "prow-control-plane" }, annotations: { "cluster.x-k8s.io/cloned-from-name": template } },
-      spec: { version },
+    // As Cluster API writes them: the template is recorded on the cloned OpenStackMachine only.
+    const machine = (name: string, version: string, template: string | undefined, ready: boolean) => ({
+      metadata: { name, labels: { "cluster.x-k8s.io/control-plane-name": "prow-control-plane" } },
+      spec: { version, infrastructureRef: { name: `${name}-infra` } },
       status: { phase: "Running", nodeRef: { name } },
+      _infra: { metadata: { name: `${name}-infra`, annotations: template ? { "cluster.x-k8s.io/cloned-from-name": template } : {} } },
       _node: { metadata: { name }, status: { nodeInfo: { kubeletVersion: version }, conditions: [{ type: "Ready", status: ready ? "True" : "False" }] } },
     });
-    const state = (ms: ReturnType<typeof machine>[]): ClusterState => ({ kcp: { metadata: { name: "prow-control-plane" }, spec: { replicas: 1 } }, mds: [], machines: ms, nodes: ms.map((m) => m._node) });
+    const state = (ms: ReturnType<typeof machine>[]): ClusterState => ({ kcp: { metadata: { name: "prow-control-plane" }, spec: { replicas: 1 } }, mds: [], machines: ms, infraMachines: ms.map((m) => m._infra), nodes: ms.map((m) => m._node) });
+    expect(rollout(state([machine("c", "v1.31.4", "cp-a", true)]), target).summary).toMatch(/c \(on template cp-a\)/);
+    expect(rollout(state([machine("d", "v1.31.4", undefined, true)]), target).summary).toMatch(/d \(on template unknown\)/);
     expect(rollout(state([machine("a", "v1.30.6", "cp-a", true)]), target)).toEqual({ done: false, summary: "0/1 Machines at v1.31.4 and Ready; waiting for: a (at v1.30.6)" });
     expect(rollout(state([machine("b", "v1.31.4", "cp-b", false)]), target).summary).toMatch(/b \(Node not Ready\)/);
     expect(rollout(state([machine("b", "v1.31.4", "cp-b", true)]), target)).toEqual({ done: true, summary: "1/1 Machines at v1.31.4 and Ready" });
