@@ -67,12 +67,9 @@ export async function startCapiManager(cp: ControlPlane, kube: Kube): Promise<Ca
     log,
     { ...process.env, KUBECONFIG: cp.kubeconfigPath },
   );
-  const removeWebhooks = async () => {
-    for (const path of Object.values(WEBHOOK_PATHS)) await kube.remove(`${path}/${WEBHOOK_NAME}`).catch(() => undefined);
-  };
   const stop = async () => {
     // Webhooks first: with failurePolicy Fail they would refuse every write once the server is gone.
-    await removeWebhooks();
+    for (const path of Object.values(WEBHOOK_PATHS)) await kube.remove(`${path}/${WEBHOOK_NAME}`).catch(() => undefined);
     await stopProcess(child, 10_000);
   };
   try {

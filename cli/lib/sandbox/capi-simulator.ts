@@ -20,7 +20,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
 import { AUTOSCALER_MIN } from "../../../stacks/cluster/objects";
-import { annotationsOf, CLONED_FROM, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, NODES, nodeReady as ready, openstackMachinesPath, templateOf } from "../lifecycle/cluster-state";
+import { annotationsOf, capiPath, CLONED_FROM, CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_LABEL, labelsOf, NODES, nodeReady as ready, openstackMachinesPath, templateOf } from "../lifecycle/cluster-state";
 import { durationMs } from "../lifecycle/duration";
 
 export interface CapiSimulatorOptions {
@@ -89,9 +89,9 @@ export async function startCapiSimulator(o: CapiSimulatorOptions): Promise<CapiS
     nodes: NODES,
     secrets: `/api/v1/namespaces/${ns}/secrets`,
     osms: openstackMachinesPath(ns),
-    osmts: `/apis/${INFRA}/namespaces/${ns}/openstackmachinetemplates`,
-    oscs: `/apis/${INFRA}/namespaces/${ns}/openstackclusters`,
-    kubeadmConfigs: `/apis/${BOOTSTRAP}/namespaces/${ns}/kubeadmconfigs`,
+    osmts: capiPath(ns, "openstackmachinetemplates", "infrastructure.cluster.x-k8s.io"),
+    oscs: capiPath(ns, "openstackclusters", "infrastructure.cluster.x-k8s.io"),
+    kubeadmConfigs: capiPath(ns, "kubeadmconfigs", "bootstrap.cluster.x-k8s.io"),
   };
   const real = o.capiControllers === true;
   const provisionMs = o.provisionMs ?? 2000;

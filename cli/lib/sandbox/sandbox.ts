@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { dump, loadAll } from "js-yaml";
+import { loadAll } from "js-yaml";
 import { parseDocument } from "yaml";
 import { PROJECT } from "../../../config/load";
 import { ProwOpsError, RefusedError, SetupError } from "../../../stacks/core/errors";
@@ -31,9 +31,9 @@ import { StackFile } from "../stack-file";
 import { teamStoreFor } from "../team/store";
 import { startCapiSimulator } from "./capi-simulator";
 import { startCapoSimulator } from "./capo-simulator";
-import { type ControlPlane, startControlPlane } from "./control-plane";
+import { startControlPlane } from "./control-plane";
 import { ADDRESSES, API_PORT, localCloudMissing, startLocalCloud } from "./local-cloud";
-import { crdsAsInstalled } from "./crds";
+import { installCrds } from "./crds";
 import { installOpenstackCli, openstackCall } from "./openstack-cli";
 import { sandboxTool } from "./tools";
 import { processAlive } from "../process-alive";
@@ -83,15 +83,6 @@ function capiCrds(crdsDir: string): object[] {
   );
 }
 
-/** Applies the CRDs among `docs` (labelled as clusterctl installs them) and waits until they are served. */
-function installCrds(cp: ControlPlane, docs: object[]): void {
-  const crds = crdsAsInstalled(docs);
-  const path = join(cp.dir, "crds.yaml");
-  writeFileSync(path, crds.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
-  cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path]);
-  cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
-}
-
 /** `sandbox serve` (the detached supervisor): starts everything, reports in the state file, tears down on SIGTERM. */
 export async function serve(o: { crds: string; cluster: string; namespace: string }): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "prow-ops-sandbox-"));
@@ -121,8 +112,10 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
     installCrds(management, capiCrds(o.crds));
     // cert-manager's CRDs from its pinned release manifest (the upstream store: mirror, cache or download).
     installCrds(workload, (await loadUpstream(["cert-manager"]))["cert-manager"]);
+    // What CAPI's `<cluster>-kubeconfig` Secret holds: the API through the load balancer's VIP.
+    const throughVip = workload.kubeconfig.replace(/server: .*/, `server: https://${ADDRESSES.vip}:${API_PORT}`);
     const workloadKubeconfig = join(dir, "workload.kubeconfig");
-    writeFileSync(workloadKubeconfig, workload.kubeconfig.replace(/server: .*/, `server: https://${ADDRESSES.vip}:${API_PORT}`));
+    writeFileSync(workloadKubeconfig, throughVip);
     // CAPO runs in the management cluster; from here it reaches that API through a bridge.
     const bridged = await cloud.expose("operator", "127.0.0.1", managementPort);
     const kube = await connect({ inline: kubeconfigThroughTunnel(management.kubeconfig, bridged) });
@@ -133,7 +126,7 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
     // The Cluster API side (Machines and their Nodes, rolls, drains), the workload API reached directly.
     const workloadPort = await cloud.expose("cluster", ADDRESSES.apiServer, API_PORT);
     const workloadKube = await connect({ inline: kubeconfigThroughTunnel(workload.kubeconfig, workloadPort) });
-    const capi = await startCapiSimulator({ management: kube, workload: workloadKube, namespace: o.namespace, cluster: o.cluster, workloadKubeconfig: readFileSync(workloadKubeconfig, "utf8") });
+    const capi = await startCapiSimulator({ management: kube, workload: workloadKube, namespace: o.namespace, cluster: o.cluster, workloadKubeconfig: throughVip });
     stops.push(() => capi.stop());
     report({
       ready: true,

@@ -3,16 +3,16 @@
  * the CRDs a real installation would already have, and a stack on a local file backend
  * with the passphrase secrets provider.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { dump, loadAll } from "js-yaml";
+import { loadAll } from "js-yaml";
 import { openStack, setSecret, toConfigMap } from "../../../cli/lib/automation";
 import { MIRROR, SHARED, rawProdConfig } from "../../helpers/config";
 import { type ControlPlane, startControlPlane } from "../../../cli/lib/sandbox/control-plane";
 import { pulumiEnv, TOOLS } from "./tools";
-import { crdsAsInstalled } from "../../../cli/lib/sandbox/crds";
+import { installCrds as installCrdDocs } from "../../../cli/lib/sandbox/crds";
 
 export const CANARY = {
   githubToken: "CANARY-it-github-3c1d",
@@ -25,13 +25,9 @@ export const CANARY = {
   openstackApplicationCredentialSecret: "CANARY-it-appcred-secret-8c8c",
 };
 
-/** Applies every CRD document of the given files (server-side: some are very large), labelled as clusterctl installs them. */
+/** Applies every CRD document of the given files, labelled as clusterctl installs them. */
 export function installCrds(cp: ControlPlane, files: string[]): void {
-  const crds = crdsAsInstalled(files.flatMap((f) => loadAll(readFileSync(f, "utf8")) as object[]));
-  const path = join(cp.dir, "crds.yaml");
-  writeFileSync(path, crds.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
-  cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path]);
-  cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
+  installCrdDocs(cp, files.flatMap((f) => loadAll(readFileSync(f, "utf8")) as object[]));
 }
 
 const yamlIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => join(dir, f));
