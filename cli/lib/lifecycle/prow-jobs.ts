@@ -61,8 +61,10 @@ export async function holdProw(workload: Kube, namespace: string): Promise<Recor
   for (const name of HELD_DEPLOYMENTS) {
     const d = await workload.get(deploymentPath(namespace, name));
     if (!d) continue;
-    held[name] = replicasOf(d) ?? 1;
-    await scale(workload, namespace, name, 0);
+    // A hold killed after its scale-down and resumed finds 0 replicas: the count it scaled down from is on the Deployment.
+    const recorded = (d.metadata.annotations as Record<string, string> | undefined)?.[HELD_FROM];
+    held[name] = recorded !== undefined ? Number(recorded) : (replicasOf(d) ?? 1);
+    await scale(workload, namespace, name, 0, held[name]);
   }
   return held;
 }
@@ -87,5 +89,11 @@ export async function prowHeld(workload: Kube, namespace: string, held: Record<s
 
 // Server-side apply of replicas alone: the stack's own field manager keeps every other field,
 // and giving the value back leaves the two managers agreeing, so the next `up` sees no conflict.
-const scale = (workload: Kube, namespace: string, name: string, replicas: number) =>
-  workload.apply(deploymentPath(namespace, name), { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace }, spec: { replicas } }, HOLD_MANAGER);
+/** The replicas a held Deployment had, written in the same apply that scales it to 0 (released: the annotation goes with the same field manager). */
+const HELD_FROM = "prow-ops.metal3.io/held-from-replicas";
+const scale = (workload: Kube, namespace: string, name: string, replicas: number, heldFrom?: number) =>
+  workload.apply(
+    deploymentPath(namespace, name),
+    { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace, ...(heldFrom !== undefined ? { annotations: { [HELD_FROM]: String(heldFrom) } } : {}) }, spec: { replicas } },
+    HOLD_MANAGER,
+  );
