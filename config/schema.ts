@@ -199,6 +199,11 @@ export const stackConfigSchema = z.strictObject({
       management: clusterAccess.optional(),
       workload: clusterAccess.optional(),
       bastion: bastionAccess.optional(),
+      /**
+       * clusterctl's configuration file for bootstrap's `clusterctl init` and `move` (e.g. the
+       * providers' repositories on a mirror, for sites that cannot reach GitHub). Default: clusterctl's own.
+       */
+      clusterctlConfig: z.string().min(1).optional(),
       /** Where `access --temporary-ip` learns the operator's public address (answers it as plain text). Default https://api.ipify.org. */
       publicAddressUrl: url.optional(),
       /**

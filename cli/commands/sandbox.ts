@@ -10,11 +10,12 @@ export function registerSandbox(program: Command): void {
     .addHelpText("after", "\nNo cloud and no Docker: the hosts are network namespaces (addresses from the documentation ranges only); every sandbox command runs as root.\n");
   sandbox
     .command("up")
-    .description("start the sandbox and apply the sandbox stack's Kubernetes layers to it")
+    .description("start the sandbox and apply the sandbox stack's Kubernetes layers to it (--empty: apply nothing, for bootstrap)")
     .option("--from <stack>", "the stack whose config the sandbox stack is derived from", "prow")
     .option("--crds <dir>", "folder holding capi-v*/ and capo-v*/ with the CAPI and CAPO CRDs (default $PROW_OPS_CRDS)")
-    .addHelpText("after", examples(["prow-ops sandbox up --crds ./crds", "prow-ops sandbox up --from prow --crds ./crds"]))
-    .action(async (o: { from: string; crds?: string }, c: Command) => {
+    .option("--empty", "apply nothing: the clusters stay empty for `sandbox run -- bootstrap` to build the installation")
+    .addHelpText("after", examples(["prow-ops sandbox up --crds ./crds", "prow-ops sandbox up --from prow --crds ./crds", "prow-ops sandbox up --empty --crds ./crds   # then: prow-ops sandbox run -- bootstrap ..."]))
+    .action(async (o: { from: string; crds?: string; empty?: boolean }, c: Command) => {
       await (await import("../lib/sandbox/sandbox")).sandboxUp(contextOf(c), o);
     });
   sandbox
@@ -50,9 +51,9 @@ export function registerSandbox(program: Command): void {
   sandbox
     .command("serve", { hidden: true })
     .addOption(new Option("--crds <dir>").makeOptionMandatory())
-    .addOption(new Option("--cluster <name>").makeOptionMandatory())
-    .addOption(new Option("--namespace <ns>").makeOptionMandatory())
-    .action(async (o: { crds: string; cluster: string; namespace: string }) => {
+    .addOption(new Option("--from <stack-file>").makeOptionMandatory())
+    .option("--empty")
+    .action(async (o: { crds: string; from: string; empty?: boolean }) => {
       await (await import("../lib/sandbox/sandbox")).serve(o);
     });
 }

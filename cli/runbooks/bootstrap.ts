@@ -175,7 +175,8 @@ const steps: Step<C>[] = [
       const o = opt(c);
       if (o.bootstrapKubeconfig && !existsSync(o.bootstrapKubeconfig)) throw new UsageError(`--bootstrap-kubeconfig ${o.bootstrapKubeconfig}: no such file`);
       const cidr = o.operatorIp ? singleAddress(o.operatorIp) : await detectPublicAddress(cfg.kubernetes?.publicAddressUrl ?? DEFAULT_PUBLIC_ADDRESS_URL);
-      c.reporter.info(`bootstrap of stack ${c.stack}: layers ${declaredLayers(cfg).join(", ")}; node images ${images.join(", ")} found; this machine's address ${cidr} is allowed on the API load balancer until the cluster manages itself`);
+      const allowed = (await selfHosted(c)) ? "is not needed: the cluster already manages itself" : "is allowed on the API load balancer until the cluster manages itself";
+      c.reporter.info(`bootstrap of stack ${c.stack}: layers ${declaredLayers(cfg).join(", ")}; node images ${images.join(", ")} found; this machine's address ${cidr} ${allowed}`);
       return { operatorCidr: cidr };
     },
   },
@@ -384,10 +385,16 @@ export function bootstrap(cli: Context, options: BootstrapOptions, mode: { plan?
     command: "bootstrap",
     title: "Deploy the whole installation from scratch",
     steps,
-    tools: options.bootstrapKubeconfig ? ["clusterctl", "openstack"] : ["kind", "clusterctl", "openstack"],
+    tools: (o) => ((o as BootstrapOptions).bootstrapKubeconfig ? ["clusterctl", "openstack"] : ["kind", "clusterctl", "openstack"]),
     confirmationWord: async () => StackFile.load(cli.stackFile).config().cluster.name,
-    // No path yet: the workload cluster does not exist; the access-path step opens it.
-    context: (base) => clusterRunContext(cli, base, { layers: [] }),
+    context: async (base) => {
+      // No path yet: the workload cluster does not exist; the access-path step opens it. Once
+      // the cluster manages itself (a finished installation, or a resumed run past the
+      // re-point), the bastion may be its only way in from the first check on.
+      const c = await clusterRunContext(cli, base, { layers: [] });
+      if ((await selfHosted(c)) && rolesBehindBastion(c.config()).length) await c.openPath([...LAYERS]);
+      return c;
+    },
     managementCluster: async (c) => ((await answers(c, "management")) ? c.management() : undefined),
     explainStop: async (c) => {
       const cidr = c.outputs.operatorCidr as string | undefined;

@@ -246,7 +246,7 @@ export function upgradeK8s(cli: Context, options: UpgradeOptions, mode: { plan?:
     command: "upgrade-k8s",
     title: "Upgrade Kubernetes and the node images (or roll back)",
     steps,
-    tools: options.buildImage ? ["openstack", "make", "packer"] : ["openstack"],
+    tools: (o) => ((o as UpgradeOptions).buildImage ? ["openstack", "make", "packer"] : ["openstack"]),
     confirmationWord: async () => StackFile.load(cli.stackFile).config().cluster.name,
     context: (base) => clusterRunContext(cli, { ...base, options: { holdJobs: true, ...base.options } }, { layers: ["cluster", "prow"] }),
     managementCluster: (c) => c.management(),

@@ -1,20 +1,28 @@
 /**
  * `prow-ops bootstrap` from nothing, as a user runs it: kind is a double that starts a real
- * local control plane, the workload cluster is another one, clusterctl is the real one for
- * `get kubeconfig` and `move` (a local `init`, since provider components cannot be fetched
- * offline), and the controllers are played: the cluster-api-operator in the bootstrap
+ * local control plane, the workload cluster is another one, clusterctl is the real one (its
+ * providers from a local repository of their CRDs, as the stack's clusterctlConfig names it:
+ * their controllers cannot run here), and the controllers are played: the cluster-api-operator in the bootstrap
  * cluster, the CAPI simulator in whichever cluster holds the Cluster, kubelets for Prow's
  * Deployments. The run is killed at every step in turn and resumed; it ends self-hosted,
  * the bootstrap cluster gone, and a second run changes nothing.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dump, loadAll } from "js-yaml";
+import { loadAll } from "js-yaml";
 import { type CapiSimulator, startCapiSimulator } from "../../cli/lib/sandbox/capi-simulator";
 import { type ControlPlane, startControlPlane } from "../../cli/lib/sandbox/control-plane";
-import { connect, type Kube, type KubeObject } from "../../stacks/core/kube-client";
+import { writeProviderRepository } from "../../cli/lib/sandbox/provider-repository";
+import type { StackConfig } from "../../config/schema";
+import { readStackFile } from "../../config/load";
+import { providersInstalled } from "../../cli/lib/lifecycle/bootstrap-tools";
+import { playKubelets } from "../../cli/lib/sandbox/kubelet-simulator";
+import { playOperator } from "../../cli/lib/sandbox/operator-simulator";
+import { startTicker, type Ticker } from "../../cli/lib/sandbox/ticker";
+import { PROJECT_ROOT } from "../helpers/config";
+import { connect, type Kube } from "../../stacks/core/kube-client";
 import { type CliProject, cliProject } from "./helpers/cli-project";
 import { fakeKindAndClusterctl, fakeOpenstack, killTree } from "./helpers/fakes";
 import { CANARY, capiCrdFiles, certManagerCrdFile } from "./helpers/testbed";
@@ -24,7 +32,6 @@ const STEPS = ["preflight", "openstack", "bootstrap-cluster", "capi", "allow-ope
 const OPERATOR_IP = "203.0.113.10";
 const CAPI = "/apis/cluster.x-k8s.io/v1beta1/namespaces/default";
 const OSC = "/apis/infrastructure.cluster.x-k8s.io/v1beta1/namespaces/default/openstackclusters/prow";
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 interface KindCluster {
   name: string;
@@ -41,74 +48,36 @@ const liveKind = (dir: string): KindCluster[] =>
 
 /**
  * The controllers of this test: the cluster-api-operator in the bootstrap cluster (the
- * providers' CRDs, labelled as clusterctl labels them, and the providers Ready), a CAPI
- * simulator per management cluster (it acts only where the Cluster is and is not paused),
- * and kubelets that make Prow's Deployments available and hook's endpoint ready.
+ * providers installed by clusterctl init, their objects Ready), a CAPI simulator per
+ * management cluster (it acts only where the Cluster is and is not paused), and kubelets
+ * that make Prow's Deployments available and hook's endpoint ready.
  */
-function playControllers(o: { kindDir: string; bin: string; env: Record<string, string>; workload: Kube; workloadKubeconfig: string }) {
-  let stopped = false;
+function playControllers(o: { kindDir: string; config: StackConfig; workload: Kube; workloadKubeconfig: string }) {
   const sims = new Map<string, CapiSimulator>();
-  const operated = new Set<string>();
+  const simulate = (management: Kube, workloadKubeconfig?: string) => startCapiSimulator({ management, workload: o.workload, namespace: "default", cluster: "prow", workloadKubeconfig, provisionMs: 300, drainMs: 300, periodMs: 300 });
   const tick = async () => {
     for (const kind of liveKind(o.kindDir)) {
       const kube = await connect({ inline: kind.kubeconfig });
-      const core = await kube.get("/apis/operator.cluster.x-k8s.io/v1alpha2/namespaces/capi-system/coreproviders/cluster-api").catch(() => undefined);
-      if (core && !operated.has(kind.name)) {
-        const res = spawnSync(join(o.bin, "clusterctl"), ["init", "--kubeconfig", join(kind.dir, "kubeconfig"), "--core", "cluster-api:v1.8.5", "--bootstrap", "kubeadm:v1.8.5", "--control-plane", "kubeadm:v1.8.5", "--infrastructure", "openstack:v0.11.1"], {
-          env: { ...process.env, ...o.env, FAKE_CLUSTERCTL_LOG: "" },
-          encoding: "utf8",
-        });
-        if (res.status !== 0) throw new Error(`operator: ${res.stderr}`);
-        operated.add(kind.name);
-      }
-      if (operated.has(kind.name)) {
-        for (const [plural, ns, name] of [["coreproviders", "capi-system", "cluster-api"], ["controlplaneproviders", "capi-kubeadm-control-plane-system", "kubeadm"], ["bootstrapproviders", "capi-kubeadm-bootstrap-system", "kubeadm"], ["infrastructureproviders", "capo-system", "openstack"]]) {
-          const path = `/apis/operator.cluster.x-k8s.io/v1alpha2/namespaces/${ns}/${plural}/${name}`;
-          const p = await kube.get(path);
-          if (!p || (p.status as { installedVersion?: string } | undefined)?.installedVersion) continue;
-          const status = { installedVersion: (p.spec as { version: string }).version, conditions: [{ type: "ProviderInstalled", status: "True", lastTransitionTime: now() }, { type: "Ready", status: "True", lastTransitionTime: now() }] };
-          await kube.apply(`${path}/status`, { apiVersion: p.apiVersion as string, kind: p.kind as string, metadata: { name, namespace: ns }, status }, "cluster-api-operator");
-        }
-        if (!sims.has(kind.name)) sims.set(kind.name, await startCapiSimulator({ management: kube, workload: o.workload, namespace: "default", cluster: "prow", workloadKubeconfig: o.workloadKubeconfig, provisionMs: 300, drainMs: 300, periodMs: 300 }));
-      }
+      await playOperator(kube, kind.kubeconfig, o.config);
+      if (!sims.has(kind.name) && (await providersInstalled(kube, o.config))) sims.set(kind.name, await simulate(kube, o.workloadKubeconfig));
     }
     for (const [name, sim] of sims) {
-      if (!liveKind(o.kindDir).some((k) => k.name === name)) {
+      if (name !== "workload" && !liveKind(o.kindDir).some((k) => k.name === name)) {
         sims.delete(name);
         await sim.stop();
       }
     }
-    for (const d of await o.workload.list("/apis/apps/v1/namespaces/prow/deployments")) {
-      const replicas = (d.spec as { replicas?: number }).replicas ?? 1;
-      if ((d.status as { availableReplicas?: number } | undefined)?.availableReplicas === replicas) continue;
-      const status = { observedGeneration: (d.metadata as { generation?: number }).generation, replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, conditions: [{ type: "Available", status: "True", reason: "MinimumReplicasAvailable", lastUpdateTime: now(), lastTransitionTime: now() }] };
-      await o.workload.apply(`/apis/apps/v1/namespaces/prow/deployments/${d.metadata.name}/status`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: d.metadata.name, namespace: "prow" }, status }, "kubelet-sim");
-      if (d.metadata.name === "hook") {
-        const slice = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", metadata: { name: "hook-sim", namespace: "prow", labels: { "kubernetes.io/service-name": "hook" } }, addressType: "IPv4", endpoints: [{ addresses: ["192.0.2.50"], conditions: { ready: true } }], ports: [{ name: "main", port: 8888, protocol: "TCP" }] };
-        await o.workload.apply("/apis/discovery.k8s.io/v1/namespaces/prow/endpointslices/hook-sim", slice as unknown as KubeObject, "kubelet-sim");
-      }
-    }
+    await playKubelets(o.workload);
   };
-  let running: Promise<void> = Promise.resolve();
-  const loop = () => {
-    if (stopped) return;
-    running = tick()
-      .catch((err) => {
-        if (!stopped && !/ECONNREFUSED|cannot reach/.test(String(err))) console.error(`controllers: ${(err as Error).message}`);
-      })
-      .finally(() => {
-        if (!stopped) setTimeout(loop, 500);
-      });
-  };
+  let ticker: Ticker | undefined;
   return {
     start: async () => {
       // The workload cluster as management too, for once the objects are moved there.
-      sims.set("workload", await startCapiSimulator({ management: o.workload, workload: o.workload, namespace: "default", cluster: "prow", provisionMs: 300, drainMs: 300, periodMs: 300 }));
-      loop();
+      sims.set("workload", await simulate(o.workload));
+      ticker = startTicker("controllers", tick);
     },
     stop: async () => {
-      stopped = true;
-      await running;
+      await ticker?.stop();
       for (const sim of sims.values()) await sim.stop();
     },
   };
@@ -127,15 +96,14 @@ describe("bootstrap from scratch on local control planes", () => {
     work = await connect({ kubeconfig: workloadCp.kubeconfigPath });
     bin = mkdtempSync(join(tmpdir(), "prow-ops-fakes-"));
     kindDir = mkdtempSync(join(tmpdir(), "prow-ops-kind-"));
-    // clusterctl init's cert-manager: its CRDs (no webhook can run here).
-    const certManagerCrds = join(bin, "cert-manager-crds.yaml");
-    const docs = (loadAll(readFileSync(certManagerCrdFile(), "utf8")) as Array<{ kind?: string }>).filter((d) => d?.kind === "CustomResourceDefinition");
-    writeFileSync(certManagerCrds, docs.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join("---\n"));
-    const env = fakeKindAndClusterctl(bin, { kindDir, initCrds: [certManagerCrds, ...capiCrdFiles()] });
+    // clusterctl's provider repository: the pinned providers' and cert-manager's CRDs (no controller can run here).
+    const prod = readStackFile(join(PROJECT_ROOT, "Pulumi.prow.yaml"));
+    const clusterctlConfig = writeProviderRepository(join(bin, "repository"), prod.versions, [certManagerCrdFile(), ...capiCrdFiles()].flatMap((f) => loadAll(readFileSync(f, "utf8")) as object[]));
+    const env = fakeKindAndClusterctl(bin, { kindDir });
     fakeOpenstack(bin, ["ubuntu-2204-kube-v1.30.6"]);
-    p = cliProject(workloadCp, workloadCp, LAYERS, "boot", { config: (c) => ({ ...c, kubernetes: { skipAwait: true, webhookFailurePolicy: "Ignore" } }) });
+    p = cliProject(workloadCp, workloadCp, LAYERS, "boot", { config: (c) => ({ ...c, kubernetes: { skipAwait: true, webhookFailurePolicy: "Ignore", clusterctlConfig } }) });
     Object.assign(p.env, env, { PATH: `${bin}:${process.env.PATH}` });
-    controllers = playControllers({ kindDir, bin, env, workload: work, workloadKubeconfig: workloadCp.kubeconfig });
+    controllers = playControllers({ kindDir, config: { ...prod, kubernetes: { clusterctlConfig } }, workload: work, workloadKubeconfig: workloadCp.kubeconfig });
     await controllers.start();
   }, 300_000);
 
@@ -226,8 +194,8 @@ describe("bootstrap from scratch on local control planes", () => {
     expect(templates.map((t) => t.metadata.name).sort()).toEqual(["prow-control-plane-v1-29-4-new", "prow-control-plane-v1-30-6", "prow-control-plane-v1-30-6-est", "prow-worker-v1-29-4-new", "prow-worker-v1-30-6", "prow-worker-v1-30-6-est"]);
     const inventory = await work.list("/apis/clusterctl.cluster.x-k8s.io/v1alpha3/providers");
     expect(inventory.map((i) => `${i.metadata.name}@${(i as { version?: string }).version}`).sort()).toEqual(["bootstrap-kubeadm@v1.8.5", "cluster-api@v1.8.5", "control-plane-kubeadm@v1.8.5", "infrastructure-openstack@v0.11.1"]);
-    expect(readFileSync(join(bin, "clusterctl.log"), "utf8")).toMatch(/^init --kubeconfig \S+ --core cluster-api:v1\.8\.5 --bootstrap kubeadm:v1\.8\.5 --control-plane kubeadm:v1\.8\.5 --infrastructure openstack:v0\.11\.1 --wait-providers$/m);
-    expect(readFileSync(join(bin, "clusterctl.log"), "utf8")).toMatch(/^move --kubeconfig \S+ --to-kubeconfig \S+ --namespace default$/m);
+    expect(readFileSync(join(bin, "clusterctl.log"), "utf8")).toMatch(/^init --kubeconfig \S+ --core cluster-api:v1\.8\.5 --bootstrap kubeadm:v1\.8\.5 --control-plane kubeadm:v1\.8\.5 --infrastructure openstack:v0\.11\.1 --wait-providers --config \S+\/clusterctl\.yaml$/m);
+    expect(readFileSync(join(bin, "clusterctl.log"), "utf8")).toMatch(/^move --kubeconfig \S+ --to-kubeconfig \S+ --namespace default --config \S+\/clusterctl\.yaml$/m);
 
     // The operator's /32 is gone from the stack, the team store and the load balancer's spec.
     expect(((await work.get(OSC))?.spec as { apiServerLoadBalancer: { allowedCIDRs: string[] } }).apiServerLoadBalancer.allowedCIDRs).toEqual(["10.6.0.0/24"]);

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { load } from "js-yaml";
 import type { ClusterRole } from "../../../config/schema";
 import { connect } from "../../../stacks/core/kube-client";
 import { kubeconfigThroughTunnel, openTunnel, type Tunnel } from "./tunnel";
@@ -100,9 +101,10 @@ async function probeFile(file: string | undefined, timeoutMs = 5000): Promise<bo
   }
 }
 
-/** The workload API load balancer a kubeconfig names (where the bastion forwards to). */
+/** The workload API load balancer a kubeconfig names (where the bastion forwards to). It is YAML, or JSON as a stack secret keeps it. */
 export function apiTarget(kubeconfig: string): { host: string; port: number } {
-  const server = /server:\s*"?(https:\/\/[^\s"]+)/.exec(kubeconfig)?.[1];
+  const doc = load(kubeconfig) as { clusters?: Array<{ cluster?: { server?: unknown } }> } | undefined;
+  const server = (doc?.clusters ?? []).map((c) => c?.cluster?.server).find((s): s is string => typeof s === "string" && s.startsWith("https://"));
   if (!server) throw new Error("the kubeconfig names no https server");
   const url = new URL(server);
   return { host: url.hostname, port: Number(url.port || 443) };

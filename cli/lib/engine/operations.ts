@@ -120,7 +120,8 @@ export async function runOperation(opened: OpenedStack, operation: Operation, o:
       summary.diagnostics.push({ severity: diag.severity, message, ...(diag.urn ? { urn: diag.urn } : {}) });
     }
   };
-  const common = { onEvent, color: "never" as const, signal: o.signal, ...(o.target ? { target: targetUrns(opened.stackName, o.target, o.targetComponents) } : {}) };
+  const linked = linkedSignal(o.signal);
+  const common = { onEvent, color: "never" as const, signal: linked.signal, ...(o.target ? { target: targetUrns(opened.stackName, o.target, o.targetComponents) } : {}) };
   try {
     if (operation === "preview") await opened.stack.preview({ ...common, diff: false });
     else if (operation === "up") await opened.stack.up(common);
@@ -134,9 +135,25 @@ export async function runOperation(opened: OpenedStack, operation: Operation, o:
     }
     summary.result = "failed";
     throw explainFailure(err, opened, operation, summary);
+  } finally {
+    linked.unlink();
   }
   summary.durationSeconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * A signal of its own for one engine command, aborted with `parent`: the automation API adds an
+ * abort listener per command and never removes it, so a runbook's many ups on one signal would
+ * pile them up (Node warns of a leak past ten).
+ */
+function linkedSignal(parent?: AbortSignal): { signal?: AbortSignal; unlink(): void } {
+  if (!parent) return { unlink: () => undefined };
+  const own = new AbortController();
+  const abort = () => own.abort();
+  if (parent.aborted) own.abort();
+  else parent.addEventListener("abort", abort, { once: true });
+  return { signal: own.signal, unlink: () => parent.removeEventListener("abort", abort) };
 }
 
 /** One sentence for a failed operation: a known cause, else the engine's own error lines. */

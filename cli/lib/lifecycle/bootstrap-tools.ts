@@ -43,11 +43,13 @@ export async function kindDelete(name: string, signal?: AbortSignal): Promise<vo
 }
 
 const clusterctlEnv = { CLUSTERCTL_DISABLE_VERSIONCHECK: "true" };
+/** The stack's clusterctl configuration file, when it names one. */
+const configArgs = (c: StackConfig) => (c.kubernetes?.clusterctlConfig ? ["--config", c.kubernetes.clusterctlConfig] : []);
 
 /** `clusterctl get kubeconfig <cluster>`: the workload cluster's admin kubeconfig, from the management cluster. */
 export async function clusterctlGetKubeconfig(management: string, c: StackConfig, signal?: AbortSignal): Promise<string> {
   return withSecretFile("management.kubeconfig", management, async (file) => {
-    const res = await runTool("clusterctl", { args: ["get", "kubeconfig", c.cluster.name, "--namespace", c.cluster.namespace, "--kubeconfig", file], env: { ...process.env, ...clusterctlEnv } as Record<string, string>, timeoutMs: 120_000, signal });
+    const res = await runTool("clusterctl", { args: ["get", "kubeconfig", c.cluster.name, "--namespace", c.cluster.namespace, "--kubeconfig", file, ...configArgs(c)], env: { ...process.env, ...clusterctlEnv } as Record<string, string>, timeoutMs: 120_000, signal });
     return res.stdout;
   });
 }
@@ -71,7 +73,7 @@ export async function providersInstalled(kube: Kube, c: StackConfig): Promise<bo
 export async function clusterctlInit(workload: string, c: StackConfig, signal?: AbortSignal): Promise<void> {
   await withSecretFile("workload.kubeconfig", workload, (file) =>
     runTool("clusterctl", {
-      args: ["init", "--kubeconfig", file, ...initProviders(c).flatMap((p) => p.slice(0, 2)), "--wait-providers"],
+      args: ["init", "--kubeconfig", file, ...initProviders(c).flatMap((p) => p.slice(0, 2)), "--wait-providers", ...configArgs(c)],
       env: { ...process.env, ...clusterctlEnv } as Record<string, string>,
       timeoutMs: 20 * 60_000,
       signal,
@@ -84,7 +86,7 @@ export async function clusterctlMove(from: string, to: string, c: StackConfig, s
   await withSecretFile("from.kubeconfig", from, (fromFile) =>
     withSecretFile("to.kubeconfig", to, (toFile) =>
       runTool("clusterctl", {
-        args: ["move", "--kubeconfig", fromFile, "--to-kubeconfig", toFile, "--namespace", c.cluster.namespace],
+        args: ["move", "--kubeconfig", fromFile, "--to-kubeconfig", toFile, "--namespace", c.cluster.namespace, ...configArgs(c)],
         env: { ...process.env, ...clusterctlEnv } as Record<string, string>,
         timeoutMs: 20 * 60_000,
         signal,

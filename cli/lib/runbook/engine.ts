@@ -62,12 +62,12 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
   const first = startIndex(rb.steps, o.from);
   const previous = o.resume ? await Journal.unfinished(store, stack, rb.name) : undefined;
   if (o.resume && !previous) throw new UsageError(`nothing to resume: no unfinished run of ${rb.name} on stack ${stack} (run it without --resume)`);
-  if (!o.skipPreflight && !o.dryRun) await preflight(rb.tools);
+  const resumedStart = previous?.records.find((r) => r.type === "start");
+  const options = resumedStart?.type === "start" ? resumedStart.options : (o.options ?? {});
+  if (!o.skipPreflight && !o.dryRun) await preflight(typeof rb.tools === "function" ? rb.tools(options) : rb.tools);
 
   const runId = previous?.runId ?? newRunId();
   const started = new Date();
-  const resumedStart = previous?.records.find((r) => r.type === "start");
-  const options = resumedStart?.type === "start" ? resumedStart.options : (o.options ?? {});
   const outputs: Record<string, unknown> = {};
   for (const r of previous?.records ?? []) if (r.type === "step" && r.outputs) Object.assign(outputs, r.outputs);
 
@@ -145,11 +145,12 @@ export async function runRunbook<C extends RunContext>(ctx: Context, store: Team
     if (state && err instanceof ProwOpsError) err.message += `\n${state}`;
     throw withResumeHint(err, rb, stack, o.dryRun);
   } finally {
+    // The Lease first: closing the run's context closes the path (the bastion tunnel) it is reached through.
+    await releaseLease?.().catch((e) => ctx.reporter.warn(`the management cluster's Lease could not be released (it expires on its own within a minute): ${(e as Error).message}`));
     if (rc && rb.close) await rb.close(rc).catch(() => undefined);
     const message = failure ? mask((failure as Error).message ?? String(failure)) : undefined;
     await journal.append({ type: "end", time: new Date().toISOString(), outcome, ...(message ? { message } : {}) }).catch(() => undefined);
     await writeAudit(store, { runbook: rb.name, stack, runId, ...whoami(), options, start: started.toISOString(), end: new Date().toISOString(), outcome, steps: audit, ...(message ? { message } : {}) }).catch(() => undefined);
-    await releaseLease?.().catch(() => undefined);
     await release();
   }
 }

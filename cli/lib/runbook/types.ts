@@ -49,7 +49,8 @@ export interface Runbook<C extends RunContext = RunContext> {
   readonly command: string;
   readonly title: string;
   readonly steps: readonly Step<C>[];
-  readonly tools: readonly ToolName[];
+  /** The tools the preflight checks; from the options as given, or as journaled on --resume. */
+  readonly tools: readonly ToolName[] | ((options: Readonly<Record<string, unknown>>) => readonly ToolName[]);
   /** The value a destructive step's confirmation asks to be typed (the cluster name). */
   confirmationWord(ctx: RunContext): Promise<string>;
   /** Builds the runbook's context (clients, stack) once the lock is held. */

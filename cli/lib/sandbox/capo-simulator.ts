@@ -2,7 +2,8 @@
  * Plays what CAPO's OpenStackCluster controller does to the local cloud, and nothing else:
  * it watches one OpenStackCluster in the management cluster and, a few seconds after each
  * change (like the real controller), reconciles the API load balancer's allowed sources and
- * the bastion, then reports them in the status. It never writes the spec.
+ * the bastion, then reports them in the status. It never writes the spec. Given `movesTo`, it
+ * follows the object there after a `clusterctl move`, as CAPO installed on both sides would.
  */
 import { ProwOpsError } from "../../../stacks/core/errors";
 import { type Kube, type KubeObject, loadK8s } from "../../../stacks/core/kube-client";
@@ -11,6 +12,8 @@ import { ADDRESSES, type Bastion, type LocalCloud } from "./local-cloud";
 export interface SimulatorOptions {
   cloud: LocalCloud;
   management: Kube;
+  /** The cluster the objects may be moved to (bootstrap's `clusterctl move`): watched too. */
+  movesTo?: Kube;
   namespace: string;
   name: string;
   /** Floating IPs handed out to successive bastions, in order (OpenStack picks a free one). */
@@ -45,13 +48,13 @@ export async function startCapoSimulator(o: SimulatorOptions): Promise<Simulator
   let nextIP = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
-  let latest: KubeObject | undefined;
+  let latest: { osc: KubeObject; kube: Kube } | undefined;
   let pending = false;
   let stopped = false;
   let lastStatus: OscStatus | undefined;
   const waiters: Array<{ done: (s: OscStatus) => boolean; resolve: (s: OscStatus) => void }> = [];
 
-  const reconcile = async (osc: KubeObject) => {
+  const reconcile = async ({ osc, kube }: { osc: KubeObject; kube: Kube }) => {
     const spec = (osc.spec ?? {}) as OscSpec;
     // CAPO: the bastion is enabled by default when the bastion field is set; its image is
     // spec.bastion.spec.image (by name filter or id).
@@ -80,7 +83,7 @@ export async function startCapoSimulator(o: SimulatorOptions): Promise<Simulator
       apiServerLoadBalancer: { allowedCIDRs: effective, ip: ADDRESSES.vip, internalIP: ADDRESSES.lbInternal, name: `k8s-clusterapi-cluster-${o.namespace}-${o.name}-kubeapi`, id: "local-cloud-lb" },
     };
     // CAPO reports what it did in the status subresource only.
-    await o.management.apply(
+    await kube.apply(
       `${path}/${o.name}/status`,
       { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "OpenStackCluster", metadata: { name: o.name, namespace: o.namespace }, status: status as unknown as Record<string, unknown> },
       MANAGER,
@@ -95,8 +98,8 @@ export async function startCapoSimulator(o: SimulatorOptions): Promise<Simulator
     }
   };
 
-  const schedule = (osc: KubeObject) => {
-    latest = osc;
+  const schedule = (osc: KubeObject, kube: Kube) => {
+    latest = { osc, kube };
     pending = true;
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -105,28 +108,31 @@ export async function startCapoSimulator(o: SimulatorOptions): Promise<Simulator
   };
 
   const { Watch } = await loadK8s();
-  let lastSpec = "";
-  let request: AbortController | undefined;
+  const lastSpec = new Map<Kube, string>();
+  const requests = new Map<Kube, AbortController>();
   // Like a controller's informer: a watch that ends (the API server restarting its cache
   // answers 429 at first) is started again; its first events list what exists.
-  const watch = async (): Promise<void> => {
-    request = await new Watch(o.management.kc).watch(
+  const watch = async (kube: Kube): Promise<void> => {
+    requests.set(
+      kube,
+      await new Watch(kube.kc).watch(
       path,
       { fieldSelector: `metadata.name=${o.name}` },
       (type, obj: KubeObject) => {
         if (type === "DELETED") return;
         // Status writes (ours) come back as events too; only a spec change is work.
         const spec = JSON.stringify(obj.spec);
-        if (spec === lastSpec) return;
-        lastSpec = spec;
-        schedule(obj);
+        if (spec === lastSpec.get(kube)) return;
+        lastSpec.set(kube, spec);
+        schedule(obj, kube);
       },
       () => {
-        if (!stopped) setTimeout(() => void watch().catch(() => undefined), 500);
+        if (!stopped) setTimeout(() => void watch(kube).catch(() => undefined), 500);
       },
+      ),
     );
   };
-  await watch();
+  for (const kube of [o.management, ...(o.movesTo ? [o.movesTo] : [])]) await watch(kube);
 
   return {
     settled: (done, timeoutMs = 30_000) =>
@@ -144,7 +150,7 @@ export async function startCapoSimulator(o: SimulatorOptions): Promise<Simulator
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
-      request?.abort();
+      for (const r of requests.values()) r.abort();
       await running;
       await bastion?.stop();
     },

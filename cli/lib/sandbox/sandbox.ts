@@ -4,9 +4,12 @@
  * cluster on the operator host (like a kind cluster on a laptop) and the workload cluster
  * behind the API load balancer — the CAPO simulator (bastion, load balancer) and the CAPI
  * simulator (Machines, Nodes, rolls); `up` then derives a `sandbox` stack from the production
- * one and applies its Kubernetes layers, the workload's through the bastion. `run` runs
- * prow-ops on the operator host against it, with the local cloud's `openstack` on its PATH;
- * `down` leaves nothing behind.
+ * one and applies its Kubernetes layers, the workload's through the bastion. `up --empty`
+ * applies nothing, for `bootstrap` to build it all: the management control plane stands in
+ * for the kind cluster, the supervisor plays the cluster-api-operator (the real clusterctl
+ * init from the local cloud's provider repository) and CAPO and CAPI follow the objects to
+ * the workload cluster when they are moved. `run` runs prow-ops on the operator host against
+ * it, with the local cloud's `openstack` on its PATH; `down` leaves nothing behind.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -35,6 +38,10 @@ import { startControlPlane } from "./control-plane";
 import { ADDRESSES, API_PORT, localCloudMissing, startLocalCloud } from "./local-cloud";
 import { installCrds } from "./crds";
 import { installOpenstackCli, openstackCall } from "./openstack-cli";
+import { playKubelets } from "./kubelet-simulator";
+import { playOperator } from "./operator-simulator";
+import { writeProviderRepository } from "./provider-repository";
+import { startTicker } from "./ticker";
 import { sandboxTool } from "./tools";
 import { processAlive } from "../process-alive";
 
@@ -53,6 +60,10 @@ interface SandboxState {
   operatorKey: string;
   whatIsMyIpUrl: string;
   cluster: { name: string; namespace: string };
+  /** Nothing applied: the sandbox waits for `bootstrap`. */
+  empty: boolean;
+  /** The local cloud's clusterctl configuration (its provider repository). */
+  clusterctlConfig: string;
   started: string;
 }
 
@@ -84,7 +95,9 @@ function capiCrds(crdsDir: string): object[] {
 }
 
 /** `sandbox serve` (the detached supervisor): starts everything, reports in the state file, tears down on SIGTERM. */
-export async function serve(o: { crds: string; cluster: string; namespace: string }): Promise<void> {
+export async function serve(o: { crds: string; from: string; empty?: boolean }): Promise<void> {
+  const production = StackFile.load(o.from).config();
+  const { name: clusterName, namespace } = production.cluster;
   const dir = mkdtempSync(join(tmpdir(), "prow-ops-sandbox-"));
   const stops: Array<() => Promise<void>> = [];
   const teardown = async () => {
@@ -109,9 +122,14 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
     stops.push(() => management.stop());
     const workload = await startControlPlane("sandbox-workload", { netns: cloud.ns.cluster, address: ADDRESSES.apiServer, port: API_PORT, sans: [ADDRESSES.vip] });
     stops.push(() => workload.stop());
-    installCrds(management, capiCrds(o.crds));
     // cert-manager's CRDs from its pinned release manifest (the upstream store: mirror, cache or download).
-    installCrds(workload, (await loadUpstream(["cert-manager"]))["cert-manager"]);
+    const certManager = (await loadUpstream(["cert-manager"]))["cert-manager"];
+    const clusterctlConfig = writeProviderRepository(join(home(), "clusterctl"), production.versions, [...capiCrds(o.crds), ...certManager]);
+    if (!o.empty) {
+      // What bootstrap would have left: the providers in the management cluster, cert-manager in the workload one.
+      installCrds(management, capiCrds(o.crds));
+      installCrds(workload, certManager);
+    }
     // What CAPI's `<cluster>-kubeconfig` Secret holds: the API through the load balancer's VIP.
     const throughVip = workload.kubeconfig.replace(/server: .*/, `server: https://${ADDRESSES.vip}:${API_PORT}`);
     const workloadKubeconfig = join(dir, "workload.kubeconfig");
@@ -119,15 +137,25 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
     // CAPO runs in the management cluster; from here it reaches that API through a bridge.
     const bridged = await cloud.expose("operator", "127.0.0.1", managementPort);
     const kube = await connect({ inline: kubeconfigThroughTunnel(management.kubeconfig, bridged) });
-    // A load balancer CAPO has not configured yet admits every source.
-    cloud.setAllowedSources(["0.0.0.0/0"]);
-    const sim = await startCapoSimulator({ cloud, management: kube, namespace: o.namespace, name: o.cluster, floatingIPs: FLOATING_IPS, delayMs: 2000 });
-    stops.push(() => sim.stop());
-    // The Cluster API side (Machines and their Nodes, rolls, drains), the workload API reached directly.
     const workloadPort = await cloud.expose("cluster", ADDRESSES.apiServer, API_PORT);
     const workloadKube = await connect({ inline: kubeconfigThroughTunnel(workload.kubeconfig, workloadPort) });
-    const capi = await startCapiSimulator({ management: kube, workload: workloadKube, namespace: o.namespace, cluster: o.cluster, workloadKubeconfig: throughVip });
-    stops.push(() => capi.stop());
+    // A load balancer CAPO has not configured yet admits every source.
+    cloud.setAllowedSources(["0.0.0.0/0"]);
+    const sim = await startCapoSimulator({ cloud, management: kube, movesTo: o.empty ? workloadKube : undefined, namespace, name: clusterName, floatingIPs: FLOATING_IPS, delayMs: 2000 });
+    stops.push(() => sim.stop());
+    // The Cluster API side (Machines and their Nodes, rolls, drains), the workload API reached directly;
+    // after bootstrap's move, the one in the workload cluster acts.
+    for (const where of o.empty ? [kube, workloadKube] : [kube]) {
+      const capi = await startCapiSimulator({ management: where, workload: workloadKube, namespace, cluster: clusterName, workloadKubeconfig: where === kube ? throughVip : undefined });
+      stops.push(() => capi.stop());
+    }
+    const managementKubeconfig = kubeconfigThroughTunnel(management.kubeconfig, bridged);
+    const played = { ...production, kubernetes: { clusterctlConfig } };
+    const controllers = startTicker("sandbox controllers", async () => {
+      if (o.empty) await playOperator(kube, managementKubeconfig, played);
+      await playKubelets(workloadKube);
+    });
+    stops.push(() => controllers.stop());
     report({
       ready: true,
       namespaces: Object.values(cloud.ns),
@@ -135,7 +163,9 @@ export async function serve(o: { crds: string; cluster: string; namespace: strin
       kubeconfigs: { management: management.kubeconfigPath, workload: workloadKubeconfig },
       operatorKey: cloud.operatorKey,
       whatIsMyIpUrl: cloud.whatIsMyIpUrl,
-      cluster: { name: o.cluster, namespace: o.namespace },
+      cluster: { name: clusterName, namespace },
+      empty: Boolean(o.empty),
+      clusterctlConfig,
       started: new Date().toISOString(),
     });
     setInterval(() => undefined, 1 << 30);
@@ -155,13 +185,12 @@ function writeSandboxStack(ctx: Context, from: string, s: SandboxState): string 
   for (const name of SECRET_NAMES) doc.deleteIn(["config", `${PROJECT}:${name}`]);
   doc.setIn(["config", `${PROJECT}:layers`], SANDBOX_LAYERS);
   doc.setIn(["config", `${PROJECT}:cluster`, "allowedCIDRs"], [ADDRESSES.clusterCidr]);
-  doc.setIn(["config", `${PROJECT}:kubernetes`], {
-    management: { kubeconfig: s.kubeconfigs.management },
-    workload: { kubeconfig: s.kubeconfigs.workload },
-    publicAddressUrl: s.whatIsMyIpUrl,
-    skipAwait: true,
-    webhookFailurePolicy: "Ignore",
-  });
+  const local = { publicAddressUrl: s.whatIsMyIpUrl, skipAwait: true, webhookFailurePolicy: "Ignore", clusterctlConfig: s.clusterctlConfig };
+  // Empty, bootstrap keeps the kubeconfigs as stack secrets and opens the bastion path once the bastion exists.
+  doc.setIn(
+    ["config", `${PROJECT}:kubernetes`],
+    s.empty ? { bastion: bastionAccess(s), ...local } : { management: { kubeconfig: s.kubeconfigs.management }, workload: { kubeconfig: s.kubeconfigs.workload }, ...local },
+  );
   doc.commentBefore = ` The sandbox stack, derived from Pulumi.${from}.yaml by \`prow-ops sandbox up\` (removed by \`sandbox down\`).\n Its clusters are local; nothing here reaches production.`;
   const path = join(ctx.projectDir, `Pulumi.${SANDBOX_STACK}.yaml`);
   writeFileSync(path, doc.toString());
@@ -187,7 +216,9 @@ function runToEnd(ctx: Context, s: SandboxState, args: string[]): Promise<void> 
   });
 }
 
-export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }): Promise<void> {
+const bastionAccess = (s: SandboxState) => ({ clusters: ["workload"], user: "root", identityFile: s.operatorKey });
+
+export async function sandboxUp(ctx: Context, o: { crds?: string; from: string; empty?: boolean }): Promise<void> {
   requireRoot("sandbox up");
   const missing = localCloudMissing();
   if (missing) throw new SetupError(`the sandbox needs ${missing}: npm run testbed:setup installs what is missing`);
@@ -199,11 +230,12 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
   if (existing && processAlive(existing.pid)) throw new RefusedError(`a sandbox is already up (supervisor pid ${existing.pid}, since ${existing.started}): prow-ops sandbox status, or prow-ops sandbox down first`);
   mkdirSync(home(), { recursive: true });
   rmSync(stateFile(), { force: true });
-  const production = StackFile.load(join(ctx.projectDir, `Pulumi.${o.from}.yaml`)).config();
+  const productionFile = join(ctx.projectDir, `Pulumi.${o.from}.yaml`);
+  StackFile.load(productionFile).config();
 
   ctx.reporter.info("starting the local cloud (hosts, sshd bastions, load balancer), two control planes and the CAPO simulator");
   const log = openSync(logFile(), "w");
-  const supervisor = spawn(process.execPath, [fromRoot("bin", "prow-ops.js"), "sandbox", "serve", "--crds", crds, "--cluster", production.cluster.name, "--namespace", production.cluster.namespace], {
+  const supervisor = spawn(process.execPath, [fromRoot("bin", "prow-ops.js"), "sandbox", "serve", "--crds", crds, "--from", productionFile, ...(o.empty ? ["--empty"] : [])], {
     detached: true,
     stdio: ["ignore", log, log],
   });
@@ -227,6 +259,20 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
   delete process.env.PULUMI_CONFIG_PASSPHRASE;
   const opened = await openProjectStack({ projectDir: ctx.projectDir, stack: SANDBOX_STACK, backend: backend(ctx) });
   for (const name of SECRET_NAMES.filter((n) => SECRET_INFO[n].whenUnset !== "optional")) await setSecret(opened.stack, name, `sandbox-${name}-${randomBytes(8).toString("hex")}`);
+  if (s.empty) {
+    ctx.reporter.result(
+      { stack: SANDBOX_STACK, ...s },
+      [
+        `sandbox up: the local cloud and two control planes, nothing applied; stack ${SANDBOX_STACK} derived from ${o.from}`,
+        "Rehearse the bootstrap (the management control plane stands in for the kind cluster):",
+        "  sudo prow-ops sandbox run -- bootstrap --plan",
+        `  sudo prow-ops sandbox run -- bootstrap --bootstrap-kubeconfig ${s.kubeconfigs.management}`,
+        "Then anything else on the installation it built, e.g. sudo prow-ops sandbox run -- status",
+        "Tear it down (namespaces, processes, temporary folders, the sandbox stack): sudo prow-ops sandbox down",
+      ].join("\n"),
+    );
+    return;
+  }
 
   ctx.reporter.info("applying the management layers (capi, cluster); CAPO then starts the bastion and closes the load balancer");
   await runToEnd(ctx, s, ["--yes", "up", "--target", "capi", "--target", "cluster"]);
@@ -234,7 +280,7 @@ export async function sandboxUp(ctx: Context, o: { crds?: string; from: string }
   // The sandbox made this bastion itself: its key is pinned for the team without asking.
   const keys = scanHostKeys(bastionIP, 5, ["ip", "netns", "exec", s.operatorNamespace]);
   await pinBastion(await teamStoreFor(backend(ctx)), SANDBOX_STACK, bastionIP, keys);
-  StackFile.load(stackFile).update([[["kubernetes", "bastion"], { clusters: ["workload"], user: "root", identityFile: s.operatorKey }]]);
+  StackFile.load(stackFile).update([[["kubernetes", "bastion"], bastionAccess(s)]]);
   ctx.reporter.info(`applying the workload layers through the bastion ${bastionIP}`);
   await runToEnd(ctx, s, ["--yes", "up"]);
   ctx.reporter.result(
@@ -272,9 +318,9 @@ export function sandboxStatus(ctx: Context): void {
   const present = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
   const namespaces = (s.namespaces ?? []).filter((n) => present.includes(n));
   ctx.reporter.result(
-    { up: running && s.ready, supervisor: s.pid, running, namespaces, kubeconfigs: s.kubeconfigs, started: s.started },
+    { up: running && s.ready, supervisor: s.pid, running, empty: s.empty, namespaces, kubeconfigs: s.kubeconfigs, started: s.started },
     [
-      `sandbox ${running && s.ready ? "up" : "BROKEN"} since ${s.started} (supervisor pid ${s.pid}${running ? "" : ", gone"})`,
+      `sandbox ${running && s.ready ? "up" : "BROKEN"} since ${s.started} (supervisor pid ${s.pid}${running ? "" : ", gone"})${s.empty ? "; started empty, for bootstrap" : ""}`,
       `  hosts: ${namespaces.length}/${s.namespaces?.length ?? 0} network namespaces present`,
       `  management kubeconfig: ${s.kubeconfigs?.management}  (on the operator host)`,
       `  workload kubeconfig:   ${s.kubeconfigs?.workload}  (through the load balancer; the bastion path: sudo prow-ops sandbox run -- access)`,

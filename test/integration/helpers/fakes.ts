@@ -1,7 +1,7 @@
 /**
  * Fake executables for the runbook tests, and killing a CLI with everything it started: the
  * openstack CLI (a few images and servers, every call logged), the kind double and the
- * clusterctl wrapper of ../fakes.
+ * recorder around the real clusterctl (../fakes).
  */
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
@@ -44,17 +44,11 @@ esac
   return log;
 }
 
-/** kind (a real local control plane per cluster, state in kindDir) and clusterctl (real, but a local `init`) in `dir`; the env they need. */
-export function fakeKindAndClusterctl(dir: string, o: { kindDir: string; initCrds: string[] }): Record<string, string> {
+/** kind (a real local control plane per cluster, state in kindDir) and the real clusterctl, its calls recorded (clusterctl.log), in `dir`; the env they need. */
+export function fakeKindAndClusterctl(dir: string, o: { kindDir: string }): Record<string, string> {
   symlinkSync(join(PROJECT_ROOT, "test/integration/fakes/kind.js"), join(dir, "kind"));
-  symlinkSync(join(PROJECT_ROOT, "test/integration/fakes/clusterctl.js"), join(dir, "clusterctl"));
-  return {
-    FAKE_KIND_DIR: o.kindDir,
-    FAKE_CLUSTERCTL_LOG: join(dir, "clusterctl.log"),
-    FAKE_INIT_CRDS: o.initCrds.join(":"),
-    REAL_CLUSTERCTL: tool("clusterctl"),
-    KUBECTL: tool("kubectl"),
-  };
+  symlinkSync(join(PROJECT_ROOT, "test/integration/fakes/clusterctl-recorder.js"), join(dir, "clusterctl"));
+  return { FAKE_KIND_DIR: o.kindDir, CLUSTERCTL_LOG: join(dir, "clusterctl.log"), REAL_CLUSTERCTL: tool("clusterctl") };
 }
 
 /**

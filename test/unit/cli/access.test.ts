@@ -85,6 +85,9 @@ describe("the access path's files", () => {
   test("GIVEN a kubeconfig THEN the bastion forwards to its server's host and port", () => {
     expect(apiTarget("clusters:\n- cluster:\n    server: https://198.51.100.5:6443\n")).toEqual({ host: "198.51.100.5", port: 6443 });
     expect(apiTarget('clusters:\n- cluster:\n    server: "https://api.example.org"\n')).toEqual({ host: "api.example.org", port: 443 });
+    // As bootstrap keeps it: a stack secret holds the kubeconfig as one line of JSON.
+    expect(apiTarget(JSON.stringify({ apiVersion: "v1", clusters: [{ name: "prow", cluster: { server: "https://198.51.100.7:6443" } }] }))).toEqual({ host: "198.51.100.7", port: 6443 });
+    expect(() => apiTarget(JSON.stringify({ clusters: [{ cluster: { server: "http://198.51.100.7" } }] }))).toThrow(/names no https server/);
   });
 
   test("GIVEN the session of a killed prow-ops THEN the next start kills its ssh and removes its files; a live owner's session is reused", async () => {

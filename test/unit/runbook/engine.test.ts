@@ -16,6 +16,7 @@ import { acquireRunbookLock } from "../../../cli/lib/runbook/lock";
 import type { RunContext, Runbook, Step } from "../../../cli/lib/runbook/types";
 import { FileStore } from "../../../cli/lib/team/store";
 import { ProwOpsError } from "../../../stacks/core/errors";
+import type { Kube, KubeObject } from "../../../stacks/core/kube-client";
 
 const CANARY = "CANARY-runbook-secret-5a1f";
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `prow-ops-rb-${p}-`));
@@ -115,6 +116,53 @@ describe("the runbook engine", () => {
     expect(everything).not.toContain(CANARY);
     const records = Journal.parse(readFileSync(join(storeDir, "runs", "t", readdirSync(join(storeDir, "runs", "t"))[0]), "utf8"));
     expect(records.filter((r) => r.type === "step").map((r) => r.type === "step" && `${r.id}:${r.status}`)).toContain(`${failAt}:failed`);
+  });
+
+  test("GIVEN tools that depend on the options WHEN resumed without them THEN the preflight checks the tools of the options journaled by the first run", async () => {
+    const world = tmp("world");
+    const store = new FileStore(tmp("store"));
+    const asked: Array<Readonly<Record<string, unknown>>> = [];
+    const rb = { ...sampleRunbook(world, "b"), tools: (o: Readonly<Record<string, unknown>>) => {
+        asked.push(o);
+        return [];
+      },
+    };
+    const { ctx } = testContext();
+    await expect(runRunbook(ctx, store, rb, { options: { version: "v3", bootstrapKubeconfig: "/path" } })).rejects.toBeInstanceOf(ProwOpsError);
+    expect((await runRunbook(ctx, store, rb, { resume: true })).outcome).toBe("succeeded");
+    expect(asked).toEqual([{ version: "v3", bootstrapKubeconfig: "/path" }, { version: "v3", bootstrapKubeconfig: "/path" }]);
+  });
+
+  test("GIVEN the management cluster reached through a path the runbook's close() shuts THEN the Lease is released before it is shut", async () => {
+    const leases = new Map<string, KubeObject>();
+    let open = true;
+    const reach = () => {
+      if (!open) throw new Error("cannot reach the API server: the tunnel is closed");
+    };
+    const kube = {
+      write: async (verb: string, path: string, body: KubeObject) => {
+        reach();
+        const key = verb === "POST" ? `${path}/${body.metadata.name}` : path;
+        if (verb === "POST" && leases.has(key)) return undefined;
+        leases.set(key, body);
+        return body;
+      },
+      get: async (path: string) => {
+        reach();
+        return leases.get(path);
+      },
+      remove: async (path: string) => {
+        reach();
+        leases.delete(path);
+      },
+    } as unknown as Kube;
+    const rb = { ...sampleRunbook(tmp("world")), managementCluster: async () => kube, close: async () => {
+        open = false;
+      },
+    };
+    expect((await runRunbook(testContext().ctx, new FileStore(tmp("store")), rb, { options: { version: "v4" } })).outcome).toBe("succeeded");
+    expect(open).toBe(false);
+    expect([...leases.keys()]).toEqual([]);
   });
 
   test("GIVEN --dry-run THEN only checks and previews run: nothing changes, no lock is taken", async () => {
