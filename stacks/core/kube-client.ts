@@ -91,7 +91,11 @@ export async function connect(access: ClusterAccess): Promise<Kube> {
       await res.text().catch(() => undefined);
       await new Promise((r) => setTimeout(r, wait));
     }
-    if (res.status === 404 || res.status === 409) return { status: res.status };
+    if (res.status === 404 || res.status === 409) {
+      // Read to the end, or the connection is never given back: a poll of a missing object would leak one per call.
+      await res.text().catch(() => undefined);
+      return { status: res.status };
+    }
     if (!res.ok) throw new ProwOpsError("KUBE", `${method} ${path} on ${server}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
     return { status: res.status, json: await res.json() };
   };

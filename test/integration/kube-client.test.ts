@@ -1,8 +1,9 @@
 /**
  * The kube client against a local HTTP server that answers like an API server whose CRD
- * storage is re-initialising: 429 with retryAfterSeconds, then the object.
+ * storage is re-initialising (429 with retryAfterSeconds, then the object), or that knows no
+ * such object (404 with a Status body).
  */
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +17,12 @@ const seen: string[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    // An answer larger than one read (a proxy's error page, a verbose Status): left unread, it holds its socket.
+    if (req.url?.endsWith("/missing")) {
+      res.writeHead(404, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", status: "Failure", reason: "NotFound", code: 404, message: "x".repeat(1 << 20) }));
+      return;
+    }
     if (refusals > 0) {
       refusals--;
       res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "1" });
@@ -64,3 +71,20 @@ test("GIVEN the API server keeps answering 429 THEN the read gives up after ten 
   await expect(kube.list("/api/v1/nodes")).rejects.toThrow(/HTTP 429 .*storage is \(re\)initializing/);
   expect(seen).toHaveLength(10);
 }, 30_000);
+
+test("GIVEN a poll of an object that does not exist THEN every answer is read to the end: no socket is left open per call", async () => {
+  const kube = await connect({ kubeconfig: kubeconfig() });
+  const sockets = () => readdirSync("/proc/self/fd").filter((fd) => readlinkSafe(`/proc/self/fd/${fd}`).startsWith("socket:")).length;
+  const before = sockets();
+  for (let i = 0; i < 40; i++) expect(await kube.get("/api/v1/namespaces/default/configmaps/missing")).toBeUndefined();
+  await new Promise((r) => setTimeout(r, 300));
+  expect(sockets() - before).toBeLessThanOrEqual(2);
+});
+
+function readlinkSafe(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
+}

@@ -113,6 +113,11 @@ export async function startCapoSimulator(o: SimulatorOptions): Promise<Simulator
   // Like a controller's informer: a watch that ends (the API server restarting its cache
   // answers 429 at first) is started again; its first events list what exists.
   const watch = async (kube: Kube): Promise<void> => {
+    // Until clusterctl init installs the CRD (a bootstrap), the watch would be refused every time: wait for it.
+    if (!(await kube.get(path).catch(() => undefined))) {
+      if (!stopped) setTimeout(() => void watch(kube).catch(() => undefined), 1000);
+      return;
+    }
     requests.set(
       kube,
       await new Watch(kube.kc).watch(
