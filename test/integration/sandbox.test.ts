@@ -1,10 +1,11 @@
 /**
  * The sandbox as a maintainer uses it: `sandbox up` in a project folder, a bastion swap, a
  * Kubernetes upgrade (the node image uploaded to the local cloud first) and a node recovery
- * rehearsed in it through `sandbox run`, and `sandbox down` leaving the machine as it was.
+ * rehearsed in it through `sandbox run`, and `sandbox down` leaving the machine as it was; then
+ * an empty sandbox in which `bootstrap` builds everything, as on the first day.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MIRROR, PROJECT_ROOT, SHARED } from "../helpers/config";
@@ -88,6 +89,40 @@ describe("the sandbox", () => {
     expect(machine()).toEqual(before);
     expect(existsSync(join(dir, "Pulumi.sandbox.yaml"))).toBe(false);
     expect(existsSync(join(dir, ".pulumi-state", ".pulumi", "stacks", "prow-ops", "sandbox.json"))).toBe(false);
+  }, 1_200_000);
+
+  test("GIVEN sandbox up --empty THEN bootstrap builds the whole installation in it (real clusterctl, the bastion path), ends self-hosted and locked down, and a second run changes nothing", async () => {
+    const before = machine();
+    const up = await run(["sandbox", "up", "--empty", "--crds", join(SHARED, "crds")]);
+    expect({ code: up.code, stderr: up.code === 0 ? "" : up.stderr }).toEqual({ code: 0, stderr: "" });
+    const status = JSON.parse((await run(["--json", "sandbox", "status"])).stdout);
+    expect(status).toMatchObject({ up: true, empty: true });
+    expect(up.stdout).toContain(`sandbox run -- bootstrap --bootstrap-kubeconfig ${status.kubeconfigs.management}`);
+
+    const boot = await run(["sandbox", "run", "--", "--yes", "bootstrap", "--bootstrap-kubeconfig", status.kubeconfigs.management]);
+    expect({ code: boot.code, stderr: boot.code === 0 ? "" : boot.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(boot.stderr).toMatch(/✔ clusterctl-init/);
+    expect(boot.stderr).toMatch(/✔ move/);
+    expect(boot.stderr).not.toMatch(/MaxListenersExceeded|took over/);
+    const built = JSON.parse((await run(["sandbox", "run", "--", "--json", "status"])).stdout);
+    expect(built.machines.map((m: { version: string; phase: string }) => [m.version, m.phase])).toEqual(Array(4).fill(["v1.30.6", "Running"]));
+    const stackFile = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
+    expect(stackFile).toMatch(/prow-ops:layers:\n\s+- cluster\n\s+- cluster-resources\n\s+- infra\n\s+- prow\n/);
+    expect(stackFile).toMatch(/clusters:\n\s+- workload\n\s+- management\n/);
+    const preview = await run(["sandbox", "run", "--", "preview", "--expect-no-changes"]);
+    expect({ code: preview.code, stderr: preview.code === 0 ? "" : preview.stderr }).toEqual({ code: 0, stderr: "" });
+
+    // Locked down: the operator's /32 is gone from the load balancer; the bastion is the only way in.
+    const operatorNs = machine().namespaces.find((n) => n.endsWith("-operator") && !before.namespaces.includes(n)) as string;
+    expect(spawnSync("ip", ["netns", "exec", operatorNs, "curl", "-sk", "-m", "3", "https://198.51.100.5:6443/healthz"]).status).not.toBe(0);
+
+    const again = await run(["sandbox", "run", "--", "--yes", "bootstrap", "--bootstrap-kubeconfig", status.kubeconfigs.management]);
+    expect({ code: again.code, stderr: again.code === 0 ? "" : again.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(again.stderr.match(/✔ \S+/g)).toEqual(["✔ preflight", "✔ access-path"]);
+    expect(again.stderr).not.toMatch(/took over/);
+
+    expect((await run(["sandbox", "down"])).code).toBe(0);
+    expect(machine()).toEqual(before);
   }, 1_200_000);
 
   test("GIVEN no root THEN sandbox up refuses and says why (exit 3), changing nothing", async () => {
