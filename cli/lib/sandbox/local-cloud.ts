@@ -238,7 +238,7 @@ export async function startLocalCloud(): Promise<LocalCloud> {
       whatIsMyIpUrl: `http://${ADDRESSES.internetGateway}:8080/`,
       expose: async (role, host, port) => {
         const socket = join(dir, `expose-${role}-${host}-${port}.sock`);
-        spawnIn(role, [process.execPath, "-e", `require("node:net").createServer((c) => { const u = require("node:net").connect(${port}, ${JSON.stringify(host)}); c.pipe(u).pipe(c); u.on("error", () => c.destroy()); c.on("error", () => u.destroy()); }).listen(${JSON.stringify(socket)});`], `expose-${role}-${port}`);
+        spawnIn(role, [process.execPath, "-e", `require("node:net").createServer((c) => { const u = require("node:net").connect(${port}, ${JSON.stringify(host)}); c.pipe(u).pipe(c); const both = () => { c.destroy(); u.destroy(); }; for (const s of [c, u]) { s.once("close", both); s.on("error", both); } }).listen(${JSON.stringify(socket)});`], `expose-${role}-${port}`);
         const deadline = Date.now() + 10_000;
         while (run(["test", "-S", socket], { allowFail: true }).code !== 0) {
           if (Date.now() > deadline) throw new Error(`the bridge to ${host}:${port} in ${role} did not start`);
@@ -247,13 +247,20 @@ export async function startLocalCloud(): Promise<LocalCloud> {
         const local = await freeLocalPort();
         const srv = createServer((c) => {
           const u = createConnection(socket);
+          // Either side gone, both go: piping alone left one socket open per connection that ended (a leak per API request).
+          const both = () => {
+            c.destroy();
+            u.destroy();
+          };
           for (const sock of [c, u]) {
             sockets.add(sock);
-            sock.once("close", () => sockets.delete(sock));
+            sock.once("close", () => {
+              sockets.delete(sock);
+              both();
+            });
+            sock.on("error", both);
           }
           c.pipe(u).pipe(c);
-          u.on("error", () => c.destroy());
-          c.on("error", () => u.destroy());
         });
         servers.push(srv);
         await new Promise<void>((r) => srv.listen(local, "127.0.0.1", () => r()));
