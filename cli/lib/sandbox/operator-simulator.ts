@@ -7,11 +7,11 @@
  */
 import type { StackConfig } from "../../../config/schema";
 import { providers } from "../../../stacks/capi/objects";
+import { apiNow } from "./ticker";
 import type { Kube } from "../../../stacks/core/kube-client";
 import { clusterctlInit, providersInstalled } from "../lifecycle/bootstrap-tools";
 
 const OPERATOR = "/apis/operator.cluster.x-k8s.io/v1alpha2";
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 /** One pass of the operator over the cluster `kubeconfig` reaches; `config` names the providers and clusterctl's configuration. */
 export async function playOperator(kube: Kube, kubeconfig: string, config: StackConfig): Promise<void> {
@@ -24,7 +24,7 @@ export async function playOperator(kube: Kube, kubeconfig: string, config: Stack
     if (!obj) continue;
     const version = (obj.spec as { version: string }).version;
     if ((obj.status as { installedVersion?: string } | undefined)?.installedVersion === version) continue;
-    const status = { installedVersion: version, conditions: [{ type: "ProviderInstalled", status: "True", lastTransitionTime: now() }, { type: "Ready", status: "True", lastTransitionTime: now() }] };
+    const status = { installedVersion: version, conditions: [{ type: "ProviderInstalled", status: "True", lastTransitionTime: apiNow() }, { type: "Ready", status: "True", lastTransitionTime: apiNow() }] };
     await kube.apply(`${path(p)}/status`, { apiVersion: obj.apiVersion as string, kind: obj.kind as string, metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, status }, "cluster-api-operator");
   }
 }

@@ -124,10 +124,11 @@ export async function serve(o: { crds: string; from: string; empty?: boolean }):
     stops.push(() => workload.stop());
     // cert-manager's CRDs from its pinned release manifest (the upstream store: mirror, cache or download).
     const certManager = (await loadUpstream(["cert-manager"]))["cert-manager"];
-    const clusterctlConfig = writeProviderRepository(join(home(), "clusterctl"), production.versions, [...capiCrds(o.crds), ...certManager]);
+    const providerCrds = capiCrds(o.crds);
+    const clusterctlConfig = writeProviderRepository(join(home(), "clusterctl"), production.versions, [...providerCrds, ...certManager]);
     if (!o.empty) {
       // What bootstrap would have left: the providers in the management cluster, cert-manager in the workload one.
-      installCrds(management, capiCrds(o.crds));
+      installCrds(management, providerCrds);
       installCrds(workload, certManager);
     }
     // What CAPI's `<cluster>-kubeconfig` Secret holds: the API through the load balancer's VIP.

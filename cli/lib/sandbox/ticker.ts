@@ -1,3 +1,6 @@
+/** A timestamp as the API server writes them in conditions (seconds). */
+export const apiNow = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
 /** A controller loop for the simulators: `tick` again `periodMs` after each pass ends; an unreachable API server is waited out quietly. */
 export interface Ticker {
   stop(): Promise<void>;
